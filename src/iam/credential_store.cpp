@@ -1,0 +1,152 @@
+#include "iam/credential_store.h"
+
+#include <algorithm>
+
+#include <rapidjson/document.h>
+
+#include "common/aws_json.h"
+#include "common/encoding.h"
+#include "storage/schema.h"
+
+namespace meridian::iam {
+namespace {
+
+std::string WrapContext(const std::string& access_key_id) { return "iam-access-key-secret:" + access_key_id; }
+
+std::string RandomFromAlphabet(std::string_view alphabet, size_t n) {
+  std::string out;
+  out.reserve(n);
+  // Rejection sampling keeps the choice uniform.
+  const size_t limit = 256 - (256 % alphabet.size());
+  while (out.size() < n) {
+    Bytes r = crypto::RandomBytes(n);
+    for (uint8_t b : r) {
+      if (b < limit && out.size() < n) out.push_back(alphabet[b % alphabet.size()]);
+    }
+  }
+  return out;
+}
+
+bool IsValidAccessKeyId(const std::string& id) {
+  if (id.size() < 16 || id.size() > 128) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+}  // namespace
+
+CredentialStore::CredentialStore(storage::Storage& storage, const crypto::RootKey& root_key)
+    : storage_(storage), root_key_(root_key) {}
+
+bool CredentialStore::IsValidAccountId(const std::string& id) {
+  return id.size() == 12 && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string CredentialStore::GenerateAccountId() {
+  std::string id = RandomFromAlphabet("0123456789", 12);
+  if (id[0] == '0') id[0] = '1';
+  return id;
+}
+
+Status CredentialStore::EnsureAccount(const std::string& account_id) {
+  if (!IsValidAccountId(account_id))
+    return errors::Validation("account id must be 12 digits, got '" + account_id + "'");
+  MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
+  MERIDIAN_ASSIGN_OR_RETURN(auto existing, txn->Get(storage::tables::kAccounts, account_id));
+  if (existing) return Status::Ok();
+  MERIDIAN_RETURN_IF_ERROR(txn->Put(storage::tables::kAccounts, account_id, "{\"account_id\":\"" + account_id + "\"}"));
+  return txn->Commit();
+}
+
+bool CredentialStore::AccountExists(const std::string& account_id) {
+  auto txn = storage_.BeginRead();
+  if (!txn.ok()) return false;
+  auto v = (*txn)->Get(storage::tables::kAccounts, account_id);
+  return v.ok() && v->has_value();
+}
+
+Result<std::shared_ptr<const AccessKey>> CredentialStore::CreateAccessKey(
+    const std::string& account_id, const std::string& principal_arn, std::optional<std::string> access_key_id,
+    std::optional<std::string> secret) {
+  if (!AccountExists(account_id)) return errors::NotFound("account " + account_id + " does not exist");
+  auto key = std::make_shared<AccessKey>();
+  key->access_key_id = access_key_id ? *access_key_id : "AKIA" + RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+  key->secret_access_key =
+      secret ? *secret
+             : RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+  key->account_id = account_id;
+  key->principal_arn = principal_arn;
+  if (!IsValidAccessKeyId(key->access_key_id))
+    return errors::Validation("access key id must be 16 to 128 letters or digits");
+  if (key->secret_access_key.size() < 16)
+    return errors::Validation("secret access key must be at least 16 characters");
+
+  MERIDIAN_ASSIGN_OR_RETURN(auto existing, Load(key->access_key_id));
+  if (existing) {
+    if (existing->account_id == key->account_id &&
+        crypto::ConstantTimeEquals(AsBytes(existing->secret_access_key), AsBytes(key->secret_access_key)))
+      return existing;
+    return Status("EntityAlreadyExists", "access key " + key->access_key_id + " already exists with another secret", 409);
+  }
+
+  Bytes wrapped = root_key_.Wrap(AsBytes(key->secret_access_key), WrapContext(key->access_key_id));
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("account_id");
+  w.String(account_id);
+  w.Key("principal_arn");
+  w.String(principal_arn);
+  w.Key("status");
+  w.String("Active");
+  w.Key("wrapped_secret");
+  w.String(Base64Encode(wrapped));
+  w.EndObject();
+
+  MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
+  MERIDIAN_RETURN_IF_ERROR(txn->Insert(storage::tables::kAccessKeys, key->access_key_id,
+                                       std::string_view(sb.GetString(), sb.GetSize())));
+  MERIDIAN_RETURN_IF_ERROR(txn->Commit());
+  std::shared_ptr<const AccessKey> result = key;
+  std::unique_lock lock(mu_);
+  cache_[key->access_key_id] = result;
+  return result;
+}
+
+Result<std::shared_ptr<const AccessKey>> CredentialStore::Load(const std::string& access_key_id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
+  MERIDIAN_ASSIGN_OR_RETURN(auto value, txn->Get(storage::tables::kAccessKeys, access_key_id));
+  if (!value) return std::shared_ptr<const AccessKey>();
+  rapidjson::Document doc;
+  doc.Parse(value->data(), value->size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("wrapped_secret") ||
+      !doc["wrapped_secret"].IsString() || !doc.HasMember("account_id") || !doc.HasMember("principal_arn"))
+    return errors::Internal("stored access key " + access_key_id + " is corrupt");
+  auto wrapped = Base64Decode(doc["wrapped_secret"].GetString());
+  if (!wrapped) return errors::Internal("stored access key " + access_key_id + " is corrupt");
+  MERIDIAN_ASSIGN_OR_RETURN(auto secret, root_key_.Unwrap(*wrapped, WrapContext(access_key_id)));
+  auto key = std::make_shared<AccessKey>();
+  key->access_key_id = access_key_id;
+  key->secret_access_key.assign(reinterpret_cast<const char*>(secret.data()), secret.size());
+  key->account_id = doc["account_id"].GetString();
+  key->principal_arn = doc["principal_arn"].GetString();
+  key->active = !doc.HasMember("status") || std::string_view(doc["status"].GetString()) == "Active";
+  return std::shared_ptr<const AccessKey>(std::move(key));
+}
+
+std::shared_ptr<const AccessKey> CredentialStore::Lookup(const std::string& access_key_id) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = cache_.find(access_key_id);
+    if (it != cache_.end()) return it->second && it->second->active ? it->second : nullptr;
+  }
+  auto loaded = Load(access_key_id);
+  if (!loaded.ok()) return nullptr;
+  std::unique_lock lock(mu_);
+  // Unknown ids are cached as null too, bounded so a flood of random ids cannot grow memory.
+  if (*loaded || cache_.size() < 100000) cache_[access_key_id] = *loaded;
+  return *loaded && (*loaded)->active ? *loaded : nullptr;
+}
+
+}  // namespace meridian::iam

@@ -1,0 +1,79 @@
+#include "kms/key_store.h"
+
+#include <mutex>
+
+#include "storage/schema.h"
+
+namespace meridian::kms {
+namespace {
+
+std::string MaterialKey(const std::string& key_id, const std::string& version_hex) {
+  return key_id + "/" + version_hex;
+}
+std::string WrapContext(const std::string& key_id, const std::string& version_hex) {
+  return "kms-key-material:" + key_id + ":" + version_hex;
+}
+
+}  // namespace
+
+KeyStore::KeyStore(storage::Storage& storage, const crypto::RootKey& root_key)
+    : storage_(storage), root_key_(root_key) {}
+
+Result<std::shared_ptr<const LoadedKey>> KeyStore::Get(const std::string& key_id) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = cache_.find(key_id);
+    if (it != cache_.end()) return it->second;
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(auto loaded, Load(key_id));
+  if (loaded) {
+    std::unique_lock lock(mu_);
+    cache_[key_id] = loaded;
+  }
+  return loaded;
+}
+
+void KeyStore::Invalidate(const std::string& key_id) {
+  std::unique_lock lock(mu_);
+  cache_.erase(key_id);
+}
+
+Result<std::shared_ptr<const LoadedKey>> KeyStore::Load(const std::string& key_id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
+  MERIDIAN_ASSIGN_OR_RETURN(auto record, ReadRecord(*txn, key_id));
+  if (!record) return std::shared_ptr<const LoadedKey>();
+  auto key = std::make_shared<LoadedKey>();
+  for (const auto& v : record->versions) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto wrapped, txn->Get(storage::tables::kKeyMaterial, MaterialKey(key_id, v.id_hex)));
+    if (!wrapped) return errors::Internal("key material for " + key_id + " is missing from storage");
+    MERIDIAN_ASSIGN_OR_RETURN(auto material, root_key_.Unwrap(AsBytes(*wrapped), WrapContext(key_id, v.id_hex)));
+    key->material.emplace(v.id_hex, std::move(material));
+  }
+  key->record = std::move(*record);
+  return std::shared_ptr<const LoadedKey>(std::move(key));
+}
+
+Result<std::optional<KeyRecord>> KeyStore::ReadRecord(storage::Transaction& txn, const std::string& key_id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kKeys, key_id));
+  if (!value) return std::optional<KeyRecord>();
+  MERIDIAN_ASSIGN_OR_RETURN(auto record, KeyRecord::Parse(*value));
+  return std::optional<KeyRecord>(std::move(record));
+}
+
+Status KeyStore::WriteRecord(storage::Transaction& txn, const KeyRecord& record) {
+  return txn.Put(storage::tables::kKeys, record.key_id, record.Serialize());
+}
+
+Status KeyStore::WriteMaterial(storage::Transaction& txn, const std::string& key_id, const std::string& version_hex,
+                               const crypto::SecureBytes& material) const {
+  Bytes wrapped = root_key_.Wrap(material.view(), WrapContext(key_id, version_hex));
+  return txn.Insert(storage::tables::kKeyMaterial, MaterialKey(key_id, version_hex), AsString(wrapped));
+}
+
+Status KeyStore::Destroy(storage::Transaction& txn, const KeyRecord& record) {
+  for (const auto& v : record.versions)
+    MERIDIAN_RETURN_IF_ERROR(txn.Delete(storage::tables::kKeyMaterial, MaterialKey(record.key_id, v.id_hex)));
+  return txn.Delete(storage::tables::kKeys, record.key_id);
+}
+
+}  // namespace meridian::kms

@@ -1,0 +1,51 @@
+// KeyStore: persistence of KMS keys (records and wrapped material) plus a read cache.
+//
+// Ownership: the cache holds unwrapped material in SecureBytes, shared with in-flight requests
+// through shared_ptr<const LoadedKey>; it is wiped when the last holder lets go. Writers change
+// storage inside a transaction and call Invalidate(key_id) after the commit, so a cached entry
+// is never newer than storage and at most one request behind this process's own writes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "crypto/crypto.h"
+#include "crypto/root_key.h"
+#include "kms/key_record.h"
+#include "storage/storage.h"
+
+namespace meridian::kms {
+
+struct LoadedKey {
+  KeyRecord record;
+  std::unordered_map<std::string, crypto::SecureBytes> material;  // by BackingKeyVersion::id_hex
+};
+
+class KeyStore {
+ public:
+  KeyStore(storage::Storage& storage, const crypto::RootKey& root_key);
+
+  // The key with its unwrapped material, or null if no such key exists.
+  Result<std::shared_ptr<const LoadedKey>> Get(const std::string& key_id);
+  void Invalidate(const std::string& key_id);
+
+  static Result<std::optional<KeyRecord>> ReadRecord(storage::Transaction& txn, const std::string& key_id);
+  static Status WriteRecord(storage::Transaction& txn, const KeyRecord& record);
+  Status WriteMaterial(storage::Transaction& txn, const std::string& key_id, const std::string& version_hex,
+                       const crypto::SecureBytes& material) const;
+  // Removes the record and every version of its material.
+  static Status Destroy(storage::Transaction& txn, const KeyRecord& record);
+
+ private:
+  Result<std::shared_ptr<const LoadedKey>> Load(const std::string& key_id);
+
+  storage::Storage& storage_;
+  const crypto::RootKey& root_key_;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const LoadedKey>> cache_;  // guarded by mu_
+};
+
+}  // namespace meridian::kms

@@ -1,0 +1,70 @@
+// The KMS service: AWS KMS semantics for symmetric keys, acting through storage and crypto.
+//
+// KmsService::Handle executes one AWS KMS operation (the X-Amz-Target suffix, e.g. "Encrypt") on
+// an already authenticated and authorized request, and writes the JSON response. It owns no
+// transport: the server parses, authenticates and authorizes; this component decides only by
+// key state and input validity.
+//
+// Invariants:
+//  - Key material exists in plaintext only in memory (wiped on eviction); at rest it is wrapped
+//    under the region's root key with AAD naming the key and backing-key version.
+//  - Every state change is one storage transaction; a failed request changes nothing.
+//  - Ciphertext blobs are self-describing (see docs/ciphertext-format.md and ciphertext_blob.h);
+//    any altered byte fails authentication.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "common/aws_json.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "storage/storage.h"
+
+namespace meridian::kms {
+
+// Who is calling, as established by the server's authentication step.
+struct Caller {
+  std::string account_id;
+  std::string principal_arn;
+  std::string access_key_id;
+};
+
+struct KmsOptions {
+  std::string region;      // e.g. "us-east-1"
+  std::string account_id;  // the account whose keys this service holds
+  std::string partition = "aws";
+};
+
+class KmsService {
+ public:
+  KmsService(KmsOptions options, storage::Storage& storage, const crypto::RootKey& root_key,
+             const Clock& clock = SystemClock::Instance());
+  ~KmsService();
+  KmsService(const KmsService&) = delete;
+  KmsService& operator=(const KmsService&) = delete;
+
+  // True if `operation` is a KMS operation this service implements.
+  static bool Knows(std::string_view operation);
+
+  // Runs `operation`. On success the response object has been written to `out` and OK is
+  // returned; on failure the AWS-shaped error is returned and whatever was written to `out`
+  // must be discarded by the caller (no state has changed).
+  Status Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
+                JsonWriter& out);
+
+  // Background duties that are due at the clock's current time: destroys keys whose deletion
+  // date has passed and rotates keys whose automatic rotation is due. Idempotent; call
+  // periodically. Returns the number of keys changed.
+  Result<int> RunDueMaintenance();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian::kms

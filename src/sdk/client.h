@@ -1,0 +1,28 @@
+// One-shot helpers over the streaming Encryptor/Decryptor, for messages held in memory.
+// spec: client-apis/encrypt.md, client-apis/decrypt.md, client-apis/client.md
+#pragma once
+
+#include <memory>
+
+#include "sdk/decryptor.h"
+#include "sdk/encryptor.h"
+
+namespace meridian::sdk {
+
+Result<Bytes> Encrypt(CryptoMaterialsManager& cmm, ByteView plaintext, const EncryptOptions& options);
+// Uses a default CMM over `keyring`.
+Result<Bytes> Encrypt(std::shared_ptr<const Keyring> keyring, ByteView plaintext, const EncryptOptions& options);
+
+struct DecryptResult {
+  Bytes plaintext;
+  MessageHeader header;
+  EncryptionContext encryption_context;  // materials context (stored + reproduced pairs)
+};
+
+// Releases nothing unless the whole message (including any signature) verifies.
+Result<DecryptResult> Decrypt(std::shared_ptr<CryptoMaterialsManager> cmm, ByteView message,
+                              const DecryptOptions& options);
+Result<DecryptResult> Decrypt(std::shared_ptr<const Keyring> keyring, ByteView message,
+                              const DecryptOptions& options);
+
+}  // namespace meridian::sdk

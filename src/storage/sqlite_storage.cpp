@@ -1,0 +1,474 @@
+// The SQLite backend of storage.h.
+//
+// Layout: one table per declared name, (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID, plus
+// schema_version (one row). Keys compare bytewise (BINARY collation), as std::string does.
+//
+// Concurrency: one write connection behind a mutex (writers of this process take turns; BEGIN
+// IMMEDIATE plus the busy timeout serializes them with other processes), and a small pool of
+// query-only read connections, each read transaction pinning a WAL snapshot at BeginRead.
+// Every connection is used by one thread at a time, so connections are opened without their
+// own mutex (SQLITE_OPEN_NOMUTEX).
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace meridian::storage {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr size_t kMaxIdleReaders = 4;
+constexpr std::string_view kVersionTable = "schema_version";
+
+Status StorageError(std::string message) { return Status("StorageException", std::move(message), 500); }
+
+// A prepared statement in use: bound, stepped, then reset and unbound when this goes out of
+// scope so that it can be reused from the cache. A failed bind is remembered and returned by
+// Step(), so callers check one code.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(Statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)), rc_(other.rc_) {}
+  Statement& operator=(Statement&&) = delete;
+  ~Statement() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  // Binds a string_view as TEXT or BLOB; an empty view is bound as an empty value, never NULL.
+  void BindText(int index, std::string_view text) {
+    Check(sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(), SQLITE_STATIC,
+                              SQLITE_UTF8));
+  }
+  void BindBlob(int index, std::string_view blob) {
+    Check(blob.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                       : sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), SQLITE_STATIC));
+  }
+  void BindInt64(int index, int64_t value) { Check(sqlite3_bind_int64(stmt_, index, value)); }
+
+  // SQLITE_ROW, SQLITE_DONE, or an error code (a failed bind included).
+  int Step() { return rc_ != SQLITE_OK ? rc_ : sqlite3_step(stmt_); }
+
+  // Column `index` of the current row, as bytes (TEXT or BLOB alike).
+  std::string Column(int index) const {
+    const void* data = sqlite3_column_blob(stmt_, index);
+    int size = sqlite3_column_bytes(stmt_, index);
+    return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
+  }
+  int64_t ColumnInt64(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+ private:
+  void Check(int rc) {
+    if (rc_ == SQLITE_OK) rc_ = rc;
+  }
+
+  sqlite3_stmt* stmt_;
+  int rc_ = SQLITE_OK;
+};
+
+// One SQLite connection and its prepared-statement cache. Used by one thread at a time.
+class Connection {
+ public:
+  enum class Role { kWriter, kReader };
+
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, Role role) {
+    // A writer may create the file; a reader only joins a database the writer has set up.
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (role == Role::kWriter ? SQLITE_OPEN_CREATE : 0);
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    std::unique_ptr<Connection> conn(new Connection(db, path));  // owns db even on failure
+    if (rc != SQLITE_OK) return conn->Error("cannot open the database", rc);
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    MERIDIAN_RETURN_IF_ERROR(conn->Exec("PRAGMA trusted_schema = OFF"));
+    if (role == Role::kWriter) {
+      // journal_mode is persistent in the file; it answers the mode now in effect.
+      MERIDIAN_ASSIGN_OR_RETURN(Statement wal, conn->Prepare("PRAGMA journal_mode = WAL"));
+      rc = wal.Step();
+      if (rc != SQLITE_ROW) return conn->Error("cannot switch to WAL mode", rc);
+      if (wal.Column(0) != "wal") {
+        return StorageError("storage: " + path + " cannot use WAL mode (journal mode is " + wal.Column(0) + ")");
+      }
+    } else {
+      MERIDIAN_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = ON"));
+    }
+    MERIDIAN_RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = FULL"));
+    return conn;
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);  // accepts nullptr
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The cached statement for `sql` (one SQL statement), ready to bind.
+  Result<Statement> Prepare(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT,
+                                  &stmt, nullptr);
+      if (rc != SQLITE_OK) return Error("cannot prepare \"" + sql + "\"", rc);
+      it = statements_.emplace(sql, stmt).first;
+    }
+    return Statement(it->second);
+  }
+
+  // Runs a statement that takes no parameters, ignoring any rows it returns.
+  Status Exec(const std::string& sql) {
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error(sql + " failed", rc);
+  }
+
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t Changes() const { return sqlite3_changes64(db_); }
+
+  // A StorageException for a failure of `what` with result code `rc`.
+  Status Error(const std::string& what, int rc) const {
+    // SQLite's message for the last call is more specific than the generic text for rc.
+    const char* detail = (db_ != nullptr && sqlite3_extended_errcode(db_) == rc) ? sqlite3_errmsg(db_)
+                                                                                  : sqlite3_errstr(rc);
+    return StorageError("storage: " + what + ": " + detail + " (" + path_ + ")");
+  }
+
+ private:
+  Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// What the Storage and its transactions share; a transaction keeps it alive.
+struct Shared {
+  std::string path;
+  int version = 0;
+  std::set<std::string, std::less<>> tables;  // declared table names
+
+  std::mutex write_mu;
+  std::unique_ptr<Connection> writer;  // guarded by write_mu; null after a failed rollback
+
+  std::mutex pool_mu;
+  std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by pool_mu
+};
+
+// The smallest string greater than every string starting with `prefix`, or nullopt when there
+// is none (the prefix is empty or all 0xff bytes).
+std::optional<std::string> PrefixSuccessor(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (end.empty()) return std::nullopt;
+  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+std::string Quoted(std::string_view table) { return "\"" + std::string(table) + "\""; }
+
+class SqliteTransaction final : public Transaction {
+ public:
+  // A write transaction on `shared->writer`, holding `write_lock`.
+  SqliteTransaction(std::shared_ptr<Shared> shared, std::unique_lock<std::mutex> write_lock)
+      : shared_(std::move(shared)), write_lock_(std::move(write_lock)), conn_(shared_->writer.get()) {}
+  // A read transaction on a pooled connection, returned to the pool at the end.
+  SqliteTransaction(std::shared_ptr<Shared> shared, std::unique_ptr<Connection> reader)
+      : shared_(std::move(shared)), reader_(std::move(reader)), conn_(reader_.get()) {}
+
+  ~SqliteTransaction() override {
+    bool healthy = state_ == State::kFinished || End("ROLLBACK").ok();
+    if (reader_ != nullptr) {
+      if (!healthy) return;  // drop a connection left in an unknown state
+      std::lock_guard<std::mutex> lock(shared_->pool_mu);
+      if (shared_->idle_readers.size() < kMaxIdleReaders) shared_->idle_readers.push_back(std::move(reader_));
+    } else if (!healthy) {
+      shared_->writer.reset();  // still under write_lock_; the next BeginWrite reopens it
+    }
+  }
+
+  Result<std::optional<std::string>> Get(std::string_view table, std::string_view key) override {
+    MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/false));
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare("SELECT v FROM " + Quoted(table) + " WHERE k = ?1"));
+    stmt.BindText(1, key);
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return Fail("get from " + std::string(table), rc);
+    return std::optional<std::string>(stmt.Column(0));
+  }
+
+  Status Put(std::string_view table, std::string_view key, std::string_view value) override {
+    MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/true));
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare("INSERT INTO " + Quoted(table) +
+                                                      " (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v"));
+    stmt.BindText(1, key);
+    stmt.BindBlob(2, value);
+    int rc = stmt.Step();
+    return rc == SQLITE_DONE ? Status::Ok() : Fail("put into " + std::string(table), rc);
+  }
+
+  Status Insert(std::string_view table, std::string_view key, std::string_view value) override {
+    MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/true));
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare("INSERT INTO " + Quoted(table) +
+                                                      " (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO NOTHING"));
+    stmt.BindText(1, key);
+    stmt.BindBlob(2, value);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return Fail("insert into " + std::string(table), rc);
+    if (Changes() == 0) {
+      return Status("ConflictException", "key '" + std::string(key) + "' already exists in " + std::string(table));
+    }
+    return Status::Ok();
+  }
+
+  Status Delete(std::string_view table, std::string_view key, bool* existed) override {
+    MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/true));
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare("DELETE FROM " + Quoted(table) + " WHERE k = ?1"));
+    stmt.BindText(1, key);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return Fail("delete from " + std::string(table), rc);
+    if (existed != nullptr) *existed = Changes() > 0;
+    return Status::Ok();
+  }
+
+  Result<std::vector<Row>> Scan(std::string_view table, std::string_view prefix, std::string_view start_after,
+                                size_t limit) override {
+    MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/false));
+    // Keys in [prefix, successor), and past start_after when that lies beyond the prefix.
+    bool after = !start_after.empty() && start_after >= prefix;
+    std::optional<std::string> end = PrefixSuccessor(prefix);
+    std::string sql = "SELECT k, v FROM " + Quoted(table) + (after ? " WHERE k > ?1" : " WHERE k >= ?1") +
+                      (end ? " AND k < ?2" : "") + " ORDER BY k LIMIT ?3";
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+    stmt.BindText(1, after ? start_after : prefix);
+    if (end) stmt.BindText(2, *end);
+    bool unlimited = limit == 0 || limit > static_cast<size_t>(std::numeric_limits<int64_t>::max());
+    stmt.BindInt64(3, unlimited ? -1 : static_cast<int64_t>(limit));
+
+    std::vector<Row> rows;
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) rows.push_back(Row{stmt.Column(0), stmt.Column(1)});
+    if (rc != SQLITE_DONE) return Fail("scan of " + std::string(table), rc);
+    return rows;
+  }
+
+  Status Commit() override {
+    if (state_ == State::kFinished) return StorageError("storage: Commit on a finished transaction");
+    if (state_ == State::kFailed) {
+      Status rolled_back = End("ROLLBACK");
+      if (!rolled_back.ok()) return rolled_back;
+      return StorageError("storage: transaction not committed: an earlier operation in it failed");
+    }
+    Status committed = End("COMMIT");
+    if (!committed.ok() && !End("ROLLBACK").ok()) {
+      state_ = State::kFailed;  // the destructor retries, then drops the connection
+    }
+    return committed;
+  }
+
+ private:
+  enum class State { kOpen, kFailed, kFinished };
+
+  Status CheckUsable(std::string_view table, bool write) const {
+    if (state_ == State::kFinished) return StorageError("storage: use of a finished transaction");
+    if (state_ == State::kFailed) {
+      return StorageError("storage: transaction aborted by an earlier error; it can only be destroyed");
+    }
+    if (write && reader_ != nullptr) return StorageError("storage: write in a read-only transaction");
+    if (!shared_->tables.contains(table)) {
+      return StorageError("storage: unknown table '" + std::string(table) + "' (not declared in storage/schema.h)");
+    }
+    return Status::Ok();
+  }
+
+  Result<Statement> Prepare(const std::string& sql) {
+    auto stmt = conn_->Prepare(sql);
+    if (!stmt.ok()) state_ = State::kFailed;
+    return stmt;
+  }
+
+  // Any SQLite failure may have rolled the transaction back already, so none continues past it.
+  Status Fail(const std::string& what, int rc) {
+    state_ = State::kFailed;
+    return conn_->Error(what, rc);
+  }
+
+  // Runs COMMIT or ROLLBACK; the transaction is finished once it succeeds.
+  Status End(const std::string& sql) {
+    if (!conn_->InTransaction()) {
+      state_ = State::kFinished;
+      return sql == "COMMIT" ? StorageError("storage: transaction was rolled back by an earlier error")
+                             : Status::Ok();
+    }
+    Status status = conn_->Exec(sql);
+    if (status.ok()) state_ = State::kFinished;
+    return status;
+  }
+
+  int64_t Changes() const { return conn_->Changes(); }
+
+  std::shared_ptr<Shared> shared_;
+  std::unique_lock<std::mutex> write_lock_;  // held for the whole life of a write transaction
+  std::unique_ptr<Connection> reader_;       // a read transaction's pooled connection
+  Connection* conn_;
+  State state_ = State::kOpen;
+};
+
+class SqliteStorage final : public Storage {
+ public:
+  explicit SqliteStorage(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+  Result<std::unique_ptr<Transaction>> BeginRead() override {
+    std::unique_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(shared_->pool_mu);
+      if (!shared_->idle_readers.empty()) {
+        conn = std::move(shared_->idle_readers.back());
+        shared_->idle_readers.pop_back();
+      }
+    }
+    if (conn == nullptr) {
+      MERIDIAN_ASSIGN_OR_RETURN(conn, Connection::Open(shared_->path, Connection::Role::kReader));
+    }
+    MERIDIAN_RETURN_IF_ERROR(conn->Exec("BEGIN"));
+    // A deferred transaction takes its snapshot at its first read: read now, so the snapshot is
+    // the state at BeginRead. (On failure the connection is closed, which ends the transaction.)
+    MERIDIAN_RETURN_IF_ERROR(conn->Exec("SELECT version FROM " + std::string(kVersionTable)));
+    return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(shared_, std::move(conn)));
+  }
+
+  Result<std::unique_ptr<Transaction>> BeginWrite() override {
+    std::unique_lock<std::mutex> lock(shared_->write_mu);
+    if (shared_->writer == nullptr) {
+      MERIDIAN_ASSIGN_OR_RETURN(shared_->writer, Connection::Open(shared_->path, Connection::Role::kWriter));
+    }
+    // IMMEDIATE takes the database's write lock now (waiting up to the busy timeout for other
+    // processes), so the transaction reads the latest state and its commit cannot conflict.
+    MERIDIAN_RETURN_IF_ERROR(shared_->writer->Exec("BEGIN IMMEDIATE"));
+    return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(shared_, std::move(lock)));
+  }
+
+  int SchemaVersion() const override { return shared_->version; }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+bool IsTableName(std::string_view name) {
+  if (name.empty() || name == kVersionTable || name.starts_with("sqlite_")) return false;
+  if (name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// The tables `migrations` declare, after checking the list is well formed. Only names that pass
+// IsTableName ever reach SQL text.
+Result<std::set<std::string, std::less<>>> DeclaredTables(std::span<const Migration> migrations) {
+  std::set<std::string, std::less<>> tables;
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i + 1)) {
+      return StorageError("storage: migration steps must be numbered 1, 2, 3, ...; step " + std::to_string(i + 1) +
+                          " says " + std::to_string(migrations[i].version));
+    }
+    for (std::string_view table : migrations[i].creates) {
+      if (!IsTableName(table)) return StorageError("storage: invalid table name '" + std::string(table) + "'");
+      if (!tables.emplace(table).second) {
+        return StorageError("storage: table '" + std::string(table) + "' is declared twice");
+      }
+    }
+  }
+  return tables;
+}
+
+// The body of Migrate, inside its transaction.
+Result<int> ApplyMigrations(Connection& conn, std::span<const Migration> migrations, const std::string& path) {
+  MERIDIAN_RETURN_IF_ERROR(conn.Exec("CREATE TABLE IF NOT EXISTS " + std::string(kVersionTable) +
+                                     " (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)"));
+  int64_t version = 0;  // a database without the row is new
+  {
+    MERIDIAN_ASSIGN_OR_RETURN(Statement stmt,
+                              conn.Prepare("SELECT version FROM " + std::string(kVersionTable) + " WHERE id = 0"));
+    int rc = stmt.Step();
+    if (rc == SQLITE_ROW) {
+      version = stmt.ColumnInt64(0);
+    } else if (rc != SQLITE_DONE) {
+      return conn.Error("cannot read the schema version", rc);
+    }
+  }
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (version > latest) {
+    return StorageError("storage: " + path + " is at schema version " + std::to_string(version) +
+                        ", newer than this build of Meridian supports (" + std::to_string(latest) +
+                        "); run a newer Meridian or restore a backup");
+  }
+  if (version < 0) return StorageError("storage: " + path + " has an invalid schema version " + std::to_string(version));
+  if (version == latest) return latest;
+
+  for (const Migration& step : migrations) {
+    if (step.version <= version) continue;
+    for (std::string_view table : step.creates) {
+      MERIDIAN_RETURN_IF_ERROR(
+          conn.Exec("CREATE TABLE " + Quoted(table) + " (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID"));
+    }
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("INSERT INTO " + std::string(kVersionTable) +
+                                                         " (id, version) VALUES (0, ?1)"
+                                                         " ON CONFLICT (id) DO UPDATE SET version = excluded.version"));
+  stmt.BindInt64(1, latest);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn.Error("cannot record the schema version", rc);
+  return latest;
+}
+
+// Brings the database to the last version of `migrations`, all steps in one transaction, and
+// returns that version. Refuses a database newer than the list.
+Result<int> Migrate(Connection& conn, std::span<const Migration> migrations, const std::string& path) {
+  MERIDIAN_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  Result<int> version = ApplyMigrations(conn, migrations, path);
+  Status committed = version.ok() ? conn.Exec("COMMIT") : version.status();
+  if (!committed.ok()) {
+    if (conn.InTransaction()) conn.Exec("ROLLBACK");
+    return committed;
+  }
+  return version;
+}
+
+static_assert(kMigrations[std::size(kMigrations) - 1].version == kCurrentSchemaVersion,
+              "kCurrentSchemaVersion must be the version of the last migration");
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> OpenSqliteWithMigrations(const std::string& path,
+                                                          std::span<const Migration> migrations) {
+  if (sqlite3_threadsafe() == 0) return StorageError("storage: the SQLite library was built without thread support");
+  auto shared = std::make_shared<Shared>();
+  shared->path = path;
+  MERIDIAN_ASSIGN_OR_RETURN(shared->tables, DeclaredTables(migrations));
+  MERIDIAN_ASSIGN_OR_RETURN(shared->writer, Connection::Open(path, Connection::Role::kWriter));
+  MERIDIAN_ASSIGN_OR_RETURN(shared->version, Migrate(*shared->writer, migrations, path));
+  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(shared)));
+}
+
+Result<std::unique_ptr<Storage>> OpenSqlite(const std::string& path) {
+  return OpenSqliteWithMigrations(path, kMigrations);
+}
+
+}  // namespace meridian::storage

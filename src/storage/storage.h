@@ -1,0 +1,83 @@
+// Storage: the one interface every durable component writes through.
+//
+// The model is a set of named tables, each an ordered map from a text key to a byte value,
+// with ACID transactions. Values are opaque to storage (components store JSON or binary
+// records). Key material and secret values are wrapped by their owners before they get here:
+// storage never sees plaintext.
+//
+// Invariants:
+//  - Commit() returns OK only once the transaction is durable: it survives kill -9 of the
+//    process (and, with the default synchronous mode, power loss).
+//  - A Transaction destroyed without a successful Commit() is rolled back; nothing partial is
+//    ever visible.
+//  - Tables are declared in schema.h; using an undeclared table is an error.
+//
+// Backends: SQLite in WAL mode (the embedded default, sqlite_storage.cpp); PostgreSQL comes
+// later behind the same interface.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/schema.h"
+
+namespace meridian::storage {
+
+struct Row {
+  std::string key;
+  std::string value;
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // nullopt when the key is absent.
+  virtual Result<std::optional<std::string>> Get(std::string_view table, std::string_view key) = 0;
+  // Inserts or replaces.
+  virtual Status Put(std::string_view table, std::string_view key, std::string_view value) = 0;
+  // Inserts only; returns a "ConflictException" Status if the key exists.
+  virtual Status Insert(std::string_view table, std::string_view key, std::string_view value) = 0;
+  // Removes the key if present; `existed` (optional) tells whether it was.
+  virtual Status Delete(std::string_view table, std::string_view key, bool* existed = nullptr) = 0;
+  // Rows whose key starts with `prefix` and sorts strictly after `start_after` (empty: from the
+  // beginning), in ascending key order, at most `limit` rows (0: no limit).
+  virtual Result<std::vector<Row>> Scan(std::string_view table, std::string_view prefix,
+                                        std::string_view start_after = {}, size_t limit = 0) = 0;
+
+  // Makes the writes durable and visible. After Commit (successful or not) the transaction is
+  // finished.
+  virtual Status Commit() = 0;
+};
+
+// A Storage may be used from many threads at once; a Transaction by one thread at a time. A
+// Transaction keeps what it needs alive, so it may outlive its Storage. A thread must not begin a
+// write transaction while it holds another (writers wait for each other).
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // A read-only transaction sees a consistent snapshot; a write transaction is serialized with
+  // the other writers of this region.
+  virtual Result<std::unique_ptr<Transaction>> BeginRead() = 0;
+  virtual Result<std::unique_ptr<Transaction>> BeginWrite() = 0;
+
+  // The schema version the store is at (see schema.h).
+  virtual int SchemaVersion() const = 0;
+};
+
+// Opens (creating if needed) a SQLite database at `path`, in WAL mode, and migrates it to the
+// current schema version.
+Result<std::unique_ptr<Storage>> OpenSqlite(const std::string& path);
+
+// As OpenSqlite, but migrating with `migrations` instead of schema.h's kMigrations: for tests
+// and tools that exercise schema upgrades. The steps must be numbered 1, 2, 3, ... in order.
+Result<std::unique_ptr<Storage>> OpenSqliteWithMigrations(const std::string& path,
+                                                          std::span<const Migration> migrations);
+
+}  // namespace meridian::storage
