@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpq-dev
   wrk nginx-light jq
+  clang libclang-rt-14-dev  # libFuzzer targets (fuzz/, MERIDIAN_FUZZ=ON)
   nodejs
   python3
 )
@@ -55,31 +56,30 @@ install_debian_packages() {
 # The end-to-end tests and the benchmark drive Meridian with the real AWS clients, which come with
 # the machine image's python3 (PyPI is not reachable, so they cannot be pip-installed here).
 check_python_clients() {
-  local python="${MERIDIAN_PYTHON:-python3}"
-  if ! "$python" - <<'PY'
-import importlib, sys
-missing = []
-for name in ("boto3", "botocore", "moto"):
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        missing.append(name)
-if missing:
-    sys.stderr.write("missing Python modules: %s\n" % ", ".join(missing))
-    sys.exit(1)
-PY
-  then
-    log "ERROR: '$python' lacks boto3/botocore/moto. They ship with the machine image's python3"
-    log "       (pyenv); put that python3 first on PATH or set MERIDIAN_PYTHON to it."
+  local python="" candidate
+  for candidate in "${MERIDIAN_PYTHON:-}" python3 "$HOME/.pyenv/shims/python3"; do
+    [[ -n "$candidate" ]] && command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c 'import boto3, botocore, moto' >/dev/null 2>&1; then
+      python="$candidate"
+      break
+    fi
+  done
+  if [[ -z "$python" ]]; then
+    log "ERROR: no python3 with boto3, botocore and moto found (tried \$MERIDIAN_PYTHON, python3"
+    log "       on PATH, ~/.pyenv/shims/python3). They ship with the machine image's python3;"
+    log "       PyPI is not reachable here, so they cannot be pip-installed."
     exit 1
   fi
-  local tool
+  # The clients' entry points live next to that interpreter (the tests look there too).
+  local bindir tool
+  bindir="$("$python" -c 'import os, sys; print(os.path.dirname(sys.executable))')"
   for tool in aws moto_server; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-      log "ERROR: '$tool' not found on PATH; it ships with the machine image's python3 (pyenv)."
+    if ! command -v "$tool" >/dev/null 2>&1 && [[ ! -x "$bindir/$tool" ]]; then
+      log "ERROR: '$tool' not found on PATH or in $bindir; it ships with the image's python3."
       exit 1
     fi
   done
+  log "AWS clients: $("$python" -c 'import boto3, moto; print("boto3", boto3.__version__, "moto", moto.__version__)') ($python)"
 }
 
 install_npm_packages() {

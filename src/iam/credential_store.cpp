@@ -49,6 +49,14 @@ std::string CredentialStore::GenerateAccountId() {
   return id;
 }
 
+std::string CredentialStore::GenerateAccessKeyId() {
+  return "AKIA" + RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+}
+
+std::string CredentialStore::GenerateSecretAccessKey() {
+  return RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+}
+
 Status CredentialStore::EnsureAccount(const std::string& account_id) {
   if (!IsValidAccountId(account_id))
     return errors::Validation("account id must be 12 digits, got '" + account_id + "'");
@@ -71,10 +79,12 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::CreateAccessKey(
     std::optional<std::string> secret) {
   if (!AccountExists(account_id)) return errors::NotFound("account " + account_id + " does not exist");
   auto key = std::make_shared<AccessKey>();
-  key->access_key_id = access_key_id ? *access_key_id : "AKIA" + RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
-  key->secret_access_key =
-      secret ? *secret
-             : RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+  key->access_key_id = access_key_id ? *access_key_id : GenerateAccessKeyId();
+  {
+    std::string s = secret ? *secret : GenerateSecretAccessKey();
+    key->secret_access_key = crypto::SecureBytes(AsBytes(s));
+    crypto::Cleanse(s);
+  }
   key->account_id = account_id;
   key->principal_arn = principal_arn;
   if (!IsValidAccessKeyId(key->access_key_id))
@@ -85,12 +95,12 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::CreateAccessKey(
   MERIDIAN_ASSIGN_OR_RETURN(auto existing, Load(key->access_key_id));
   if (existing) {
     if (existing->account_id == key->account_id &&
-        crypto::ConstantTimeEquals(AsBytes(existing->secret_access_key), AsBytes(key->secret_access_key)))
+        crypto::ConstantTimeEquals(existing->secret_access_key.view(), key->secret_access_key.view()))
       return existing;
     return Status("EntityAlreadyExists", "access key " + key->access_key_id + " already exists with another secret", 409);
   }
 
-  Bytes wrapped = root_key_.Wrap(AsBytes(key->secret_access_key), WrapContext(key->access_key_id));
+  Bytes wrapped = root_key_.Wrap(key->secret_access_key.view(), WrapContext(key->access_key_id));
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
@@ -128,10 +138,12 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::Load(const std::string
   MERIDIAN_ASSIGN_OR_RETURN(auto secret, root_key_.Unwrap(*wrapped, WrapContext(access_key_id)));
   auto key = std::make_shared<AccessKey>();
   key->access_key_id = access_key_id;
-  key->secret_access_key.assign(reinterpret_cast<const char*>(secret.data()), secret.size());
+  key->secret_access_key = std::move(secret);
   key->account_id = doc["account_id"].GetString();
   key->principal_arn = doc["principal_arn"].GetString();
-  key->active = !doc.HasMember("status") || std::string_view(doc["status"].GetString()) == "Active";
+  const bool active = doc.HasMember("status") && doc["status"].IsString() &&
+                      std::string_view(doc["status"].GetString()) == "Active";
+  if (!active) return std::shared_ptr<const AccessKey>();
   return std::shared_ptr<const AccessKey>(std::move(key));
 }
 
@@ -139,14 +151,14 @@ std::shared_ptr<const AccessKey> CredentialStore::Lookup(const std::string& acce
   {
     std::shared_lock lock(mu_);
     auto it = cache_.find(access_key_id);
-    if (it != cache_.end()) return it->second && it->second->active ? it->second : nullptr;
+    if (it != cache_.end()) return it->second;
   }
   auto loaded = Load(access_key_id);
   if (!loaded.ok()) return nullptr;
   std::unique_lock lock(mu_);
   // Unknown ids are cached as null too, bounded so a flood of random ids cannot grow memory.
   if (*loaded || cache_.size() < 100000) cache_[access_key_id] = *loaded;
-  return *loaded && (*loaded)->active ? *loaded : nullptr;
+  return *loaded;
 }
 
 }  // namespace meridian::iam

@@ -16,18 +16,14 @@
 #include "common/status.h"
 #include "crypto/crypto.h"
 #include "crypto/root_key.h"
+#include "sigv4/verifier.h"
 #include "storage/storage.h"
 
 namespace meridian::iam {
 
-struct AccessKey {
-  std::string access_key_id;
-  std::string secret_access_key;  // plaintext: only in memory, wiped when the entry dies
-  std::string account_id;
-  std::string principal_arn;      // e.g. arn:aws:iam::123456789012:root
-  bool active = true;
-  ~AccessKey() { crypto::Cleanse(secret_access_key); }
-};
+// An access key as the SigV4 verifier needs it: the secret is plaintext in memory only
+// (SecureBytes, wiped when the last holder lets go).
+using AccessKey = sigv4::CredentialRecord;
 
 class CredentialStore {
  public:
@@ -46,11 +42,14 @@ class CredentialStore {
                                                            std::optional<std::string> access_key_id = {},
                                                            std::optional<std::string> secret = {});
 
-  // The active access key with this id, or null.
+  // The active access key with this id, or null. Suitable as a sigv4::CredentialLookup.
   std::shared_ptr<const AccessKey> Lookup(const std::string& access_key_id);
 
   static bool IsValidAccountId(const std::string& id);
   static std::string GenerateAccountId();
+  // Fresh credentials in AWS's formats: "AKIA" + 16 base32 characters; a 40-character secret.
+  static std::string GenerateAccessKeyId();
+  static std::string GenerateSecretAccessKey();
 
  private:
   Result<std::shared_ptr<const AccessKey>> Load(const std::string& access_key_id);

@@ -40,7 +40,7 @@ TEST_F(CredentialStoreTest, GeneratedKeysHaveAwsShapeAndLookUp) {
   CredentialStore reopened(*storage_, root_);
   auto found = reopened.Lookup((*key)->access_key_id);
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->secret_access_key, (*key)->secret_access_key);
+  EXPECT_TRUE(crypto::ConstantTimeEquals(found->secret_access_key.view(), (*key)->secret_access_key.view()));
   EXPECT_EQ(found->principal_arn, "arn:aws:iam::111122223333:root");
   EXPECT_FALSE(reopened.Lookup("AKIAUNKNOWNUNKNOWN00"));
 }

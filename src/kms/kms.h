@@ -22,6 +22,7 @@
 #include "common/aws_json.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "crypto/crypto.h"
 #include "crypto/root_key.h"
 #include "storage/storage.h"
 
@@ -56,6 +57,25 @@ class KmsService {
   // must be discarded by the caller (no state has changed).
   Status Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
                 JsonWriter& out);
+
+  // ---- In-process API for Meridian's own services (e.g. Secrets Manager) acting on behalf of
+  // `caller`. Same key resolution, state checks and errors as the wire operations. `context` is
+  // the encryption context (bound as AAD), as (key, value) pairs in any order.
+  struct DataKey {
+    crypto::SecureBytes plaintext;
+    Bytes ciphertext_blob;
+    std::string key_arn;
+  };
+  using Context = std::vector<std::pair<std::string, std::string>>;
+  Result<DataKey> GenerateDataKeyFor(const Caller& caller, const std::string& key_id, const Context& context,
+                                     size_t number_of_bytes = 32);
+  // Returns the plaintext and sets *key_arn (if given) to the key that decrypted it.
+  Result<crypto::SecureBytes> DecryptFor(const Caller& caller, ByteView ciphertext_blob, const Context& context,
+                                         std::string* key_arn = nullptr);
+  // The AWS managed key behind `alias` ("alias/aws/<service>") in the caller's account, created
+  // (KeyManager AWS, rotation on) on first use. Returns the key ARN.
+  Result<std::string> EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
+                                          const std::string& description);
 
   // Background duties that are due at the clock's current time: destroys keys whose deletion
   // date has passed and rotates keys whose automatic rotation is due. Idempotent; call

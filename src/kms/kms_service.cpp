@@ -211,6 +211,64 @@ class KmsService::Impl {
 
   Result<int> RunDueMaintenance();
 
+  Result<KmsService::DataKey> GenerateDataKeyFor(const Caller& caller, const std::string& key_input,
+                                                 const KmsService::Context& context, size_t n) {
+    if (n < 1 || n > 1024) return errors::Validation("data keys are 1 to 1024 bytes");
+    MERIDIAN_ASSIGN_OR_RETURN(auto key_id, ResolveKeyId(key_input, true, caller));
+    MERIDIAN_ASSIGN_OR_RETURN(auto key, keys_.Get(key_id));
+    if (!key || key->record.account_id != caller.account_id)
+      return err::NotFound("Key '" + KeyArn(caller.account_id, key_id) + "' does not exist");
+    MERIDIAN_RETURN_IF_ERROR(RequireUsable(key->record));
+    EncryptionContext ctx(context.begin(), context.end());
+    std::sort(ctx.begin(), ctx.end());
+    KmsService::DataKey out;
+    out.plaintext = crypto::RandomSecret(n);
+    MERIDIAN_ASSIGN_OR_RETURN(out.ciphertext_blob, Seal(*key, out.plaintext.view(), ctx));
+    out.key_arn = key->record.arn;
+    return out;
+  }
+
+  Result<crypto::SecureBytes> DecryptFor(const Caller& caller, ByteView blob, const KmsService::Context& context,
+                                         std::string* key_arn) {
+    EncryptionContext ctx(context.begin(), context.end());
+    std::sort(ctx.begin(), ctx.end());
+    MERIDIAN_ASSIGN_OR_RETURN(auto opened, OpenBlob(blob, ctx, std::nullopt, caller));
+    if (key_arn) *key_arn = opened.key->record.arn;
+    return std::move(opened.plaintext);
+  }
+
+  Result<std::string> EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
+                                          const std::string& description) {
+    if (alias.rfind("alias/aws/", 0) != 0) return errors::Validation("AWS managed key aliases begin with alias/aws/");
+    auto existing = ResolveAlias(caller.account_id, alias, alias);
+    if (existing.ok()) return KeyArn(caller.account_id, *existing);
+    if (existing.status().type() != "NotFoundException") return existing.status();
+    std::lock_guard create_lock(managed_key_mu_);
+    InvalidateAliases();
+    existing = ResolveAlias(caller.account_id, alias, alias);
+    if (existing.ok()) return KeyArn(caller.account_id, *existing);
+    KeyRecord r;
+    r.key_id = NewKeyId();
+    r.account_id = caller.account_id;
+    r.region = opts_.region;
+    r.arn = KeyArn(caller.account_id, r.key_id);
+    r.description = description;
+    r.key_manager = "AWS";
+    r.creation_ms = clock_.NowMillis();
+    r.policy = DefaultKeyPolicy(opts_.partition, caller.account_id);
+    r.rotation_enabled = true;
+    r.next_rotation_ms = r.creation_ms + r.rotation_period_days * kMsPerDay;
+    MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
+    MERIDIAN_RETURN_IF_ERROR(AddBackingVersion(r, *txn, ""));
+    MERIDIAN_RETURN_IF_ERROR(txn->Insert(storage::tables::kKeys, r.key_id, r.Serialize()));
+    const int64_t now = clock_.NowMillis();
+    MERIDIAN_RETURN_IF_ERROR(txn->Insert(storage::tables::kAliases, AliasRowKey(caller.account_id, alias),
+                                         AliasValue(r.key_id, now, now)));
+    MERIDIAN_RETURN_IF_ERROR(txn->Commit());
+    InvalidateAliases();
+    return r.arn;
+  }
+
  private:
   // ---- naming -------------------------------------------------------------------------------
   std::string KeyArn(const std::string& account, const std::string& key_id) const {
@@ -376,21 +434,13 @@ class KmsService::Impl {
     std::shared_ptr<const LoadedKey> key;
     crypto::SecureBytes plaintext;
   };
-  // Decrypts a blob; if `expected_key_member` is present in the request it must name the key
-  // the blob was encrypted under.
-  Result<Opened> Open(const JsonRequest& req, const char* blob_member, const char* context_member,
-                      const char* expected_key_member, const Caller& caller) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto blob, req.RequiredBlob(blob_member, 1, 6144));
-    MERIDIAN_ASSIGN_OR_RETURN(auto ctx, ReadContext(req, context_member));
-    std::optional<std::string> expected;
-    if (req.Has(expected_key_member)) {
-      MERIDIAN_ASSIGN_OR_RETURN(auto input, req.RequiredString(expected_key_member, 1, kMaxKeyIdInput));
-      MERIDIAN_ASSIGN_OR_RETURN(auto id, ResolveKeyId(input, true, caller));
-      expected = id;
-    }
+  // Decrypts a blob under the caller's account; `expected_key_id`, when set, must be the key the
+  // blob names (IncorrectKeyException otherwise).
+  Result<Opened> OpenBlob(ByteView blob, const EncryptionContext& ctx, const std::optional<std::string>& expected_key_id,
+                          const Caller& caller) {
     auto view = ParseCiphertextBlob(blob);
     if (!view) return err::InvalidCiphertext();
-    if (expected && *expected != view->key_id) return err::IncorrectKey();
+    if (expected_key_id && *expected_key_id != view->key_id) return err::IncorrectKey();
     MERIDIAN_ASSIGN_OR_RETURN(auto key, keys_.Get(view->key_id));
     if (!key || key->record.account_id != caller.account_id) return err::InvalidCiphertext();
     MERIDIAN_RETURN_IF_ERROR(RequireUsable(key->record));
@@ -406,6 +456,21 @@ class KmsService::Impl {
       return err::InvalidCiphertext();
     out.key = std::move(key);
     return out;
+  }
+
+  // Decrypts the blob in request member `blob_member`; if `expected_key_member` is present in the
+  // request it must name the key the blob was encrypted under.
+  Result<Opened> Open(const JsonRequest& req, const char* blob_member, const char* context_member,
+                      const char* expected_key_member, const Caller& caller) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto blob, req.RequiredBlob(blob_member, 1, 6144));
+    MERIDIAN_ASSIGN_OR_RETURN(auto ctx, ReadContext(req, context_member));
+    std::optional<std::string> expected;
+    if (req.Has(expected_key_member)) {
+      MERIDIAN_ASSIGN_OR_RETURN(auto input, req.RequiredString(expected_key_member, 1, kMaxKeyIdInput));
+      MERIDIAN_ASSIGN_OR_RETURN(auto id, ResolveKeyId(input, true, caller));
+      expected = id;
+    }
+    return OpenBlob(blob, ctx, expected, caller);
   }
 
   // ---- operations ---------------------------------------------------------------------------
@@ -1018,6 +1083,7 @@ class KmsService::Impl {
   const Clock& clock_;
   std::shared_mutex alias_mu_;
   std::unordered_map<std::string, std::string> alias_cache_;  // "<account>/<alias>" -> key id
+  std::mutex managed_key_mu_;  // serializes creation of AWS managed keys
 };
 
 Result<int> KmsService::Impl::RunDueMaintenance() {
@@ -1088,5 +1154,20 @@ Status KmsService::Handle(std::string_view operation, const rapidjson::Value& re
 }
 
 Result<int> KmsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
+
+Result<KmsService::DataKey> KmsService::GenerateDataKeyFor(const Caller& caller, const std::string& key_id,
+                                                           const Context& context, size_t number_of_bytes) {
+  return impl_->GenerateDataKeyFor(caller, key_id, context, number_of_bytes);
+}
+
+Result<crypto::SecureBytes> KmsService::DecryptFor(const Caller& caller, ByteView ciphertext_blob,
+                                                   const Context& context, std::string* key_arn) {
+  return impl_->DecryptFor(caller, ciphertext_blob, context, key_arn);
+}
+
+Result<std::string> KmsService::EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
+                                                    const std::string& description) {
+  return impl_->EnsureAwsManagedKey(caller, alias, description);
+}
 
 }  // namespace meridian::kms

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "sdk/aead.h"
+#include "sdk/background_hasher.h"
 #include "sdk/ecdsa.h"
 #include "sdk/errors.h"
 #include "sdk/message_format.h"
@@ -15,6 +16,19 @@ struct Decryptor::Impl {
   DecryptionMaterials materials;
   std::unique_ptr<SignatureHasher> hasher;
   Bytes held;  // plaintext withheld until the signature verifies
+  std::unique_ptr<BackgroundHasher> background;  // started for large inputs of signed suites
+  bool large_input = false;
+
+  void Hash(ByteView data) {
+    if (background) background->Submit(data);
+    else if (hasher) hasher->Update(data);
+  }
+  void MaybeStartBackground() {
+    if (hasher && !background && large_input) background = std::make_unique<BackgroundHasher>(*hasher);
+  }
+  void Drain() {
+    if (background) background->Drain();
+  }
 };
 
 Decryptor::Decryptor() : impl_(std::make_unique<Impl>()) {}
@@ -38,12 +52,16 @@ Status Decryptor::Update(ByteView in, Bytes& out) {
   if (failed_) return errors::State("decryptor failed earlier");
   Status st;
   size_t consumed = 0;
+  impl_->large_input = in.size() >= BackgroundHasher::kMinParallelBytes;
+  impl_->MaybeStartBackground();
   if (pending_.empty()) {
     st = Consume(in, consumed, out);
+    impl_->Drain();
     if (st.ok()) pending_.assign(in.begin() + static_cast<std::ptrdiff_t>(consumed), in.end());
   } else {
     pending_.insert(pending_.end(), in.begin(), in.end());
     st = Consume(pending_, consumed, out);
+    impl_->Drain();
     if (st.ok()) pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(consumed));
   }
   if (!st.ok()) failed_ = true;
@@ -98,6 +116,7 @@ Status Decryptor::OnHeader(ByteView header_bytes) {
   if (suite.signed_suite()) {
     impl_->hasher = std::make_unique<SignatureHasher>(suite.signature);
     impl_->hasher->Update(header_bytes);
+    impl_->MaybeStartBackground();
   }
   state_ = header_.content_type == ContentType::kFramed ? State::kFrames : State::kNonFramed;
   return Status::Ok();
@@ -157,7 +176,7 @@ Status Decryptor::Consume(ByteView data, size_t& consumed, Bytes& out) {
           out.resize(from);
           return errors::Tampered("frame " + std::to_string(sequence) + " failed authentication");
         }
-        if (impl_->hasher) impl_->hasher->Update(rest.first(r.position()));
+        impl_->Hash(rest.first(r.position()));
         // Signed: hold everything unless streaming release was requested; the final frame is
         // always held until the signature verifies. spec: client-apis/decrypt.md#decrypt-the-message-body
         ReleaseOrHold(from, is_signed && (final || !options_.release_unverified_plaintext), out);
@@ -189,7 +208,7 @@ Status Decryptor::Consume(ByteView data, size_t& consumed, Bytes& out) {
           out.resize(from);
           return errors::Tampered("message body failed authentication");
         }
-        if (impl_->hasher) impl_->hasher->Update(rest.first(r.position()));
+        impl_->Hash(rest.first(r.position()));
         ReleaseOrHold(from, is_signed, out);
         consumed += r.position();
         state_ = is_signed ? State::kFooter : State::kDone;
@@ -200,6 +219,7 @@ Status Decryptor::Consume(ByteView data, size_t& consumed, Bytes& out) {
         uint16_t sig_len = 0;
         ByteView sig;
         if (!r.ReadU16(sig_len) || !r.ReadView(sig_len, sig)) return Status::Ok();
+        impl_->Drain();
         Bytes digest = impl_->hasher->Final();
         if (!VerifyDigest(impl_->materials.verification_key, digest, sig))
           return errors::Tampered("message signature does not verify");

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "sdk/aead.h"
@@ -34,16 +35,18 @@ Result<PKey> GenerateSigningKey(SignatureCurve curve) {
 }
 
 Result<Bytes> CompressedPublicKey(const PKey& key) {
-  // Ask for the compressed form on a copy-free path: set the conversion format on the key.
-  if (EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-                                     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) != 1)
-    return errors::Crypto("cannot select compressed point format");
-  Bytes out(133);
+  // Read the uncompressed SEC1 point (04 || X || Y) and compress it: (02 | parity of Y) || X.
+  uint8_t buf[133];
   size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out.data(), out.size(),
-                                      &len) != 1)
+  if (EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, buf, sizeof buf, &len) != 1 ||
+      len < 3)
     return errors::Crypto("cannot encode EC public key");
-  out.resize(len);
+  if (buf[0] == 0x02 || buf[0] == 0x03) return Bytes(buf, buf + len);
+  if (buf[0] != 0x04 || len % 2 != 1) return errors::Crypto("unexpected EC point encoding");
+  size_t coord = (len - 1) / 2;
+  Bytes out(1 + coord);
+  out[0] = static_cast<uint8_t>(0x02 | (buf[len - 1] & 1));
+  std::copy(buf + 1, buf + 1 + coord, out.begin() + 1);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "sdk/aead.h"
+#include "sdk/background_hasher.h"
 #include "sdk/ecdsa.h"
 #include "sdk/errors.h"
 #include "sdk/message_format.h"
@@ -12,6 +13,16 @@ namespace meridian::sdk {
 struct Encryptor::Impl {
   GcmContext gcm;
   std::unique_ptr<SignatureHasher> hasher;
+  std::unique_ptr<BackgroundHasher> background;  // started for large inputs of signed suites
+
+  // Grows `out` by n bytes; first waits for background hashing if the buffer would move.
+  void Grow(Bytes& out, size_t n) {
+    if (background && out.size() + n > out.capacity()) background->Drain();
+    out.resize(out.size() + n);
+  }
+  void Drain() {
+    if (background) background->Drain();
+  }
 };
 
 Encryptor::Encryptor() : impl_(std::make_unique<Impl>()) {}
@@ -89,13 +100,16 @@ size_t Encryptor::MaxMessageSize(uint64_t n) const {
 }
 
 void Encryptor::Hash(const Bytes& out, size_t from) {
-  if (impl_->hasher) impl_->hasher->Update(ByteView(out.data() + from, out.size() - from));
+  ByteView added(out.data() + from, out.size() - from);
+  if (impl_->background) impl_->background->Submit(added);
+  else if (impl_->hasher) impl_->hasher->Update(added);
 }
 
 Status Encryptor::EmitHeaderIfPending(Bytes& out) {
   if (header_emitted_) return Status::Ok();
   size_t from = out.size();
-  out.insert(out.end(), header_bytes_.begin(), header_bytes_.end());
+  impl_->Grow(out, header_bytes_.size());
+  std::memcpy(out.data() + from, header_bytes_.data(), header_bytes_.size());
   Hash(out, from);
   header_emitted_ = true;
   return Status::Ok();
@@ -108,7 +122,7 @@ Status Encryptor::EmitFrame(ByteView pt, bool final, Bytes& out) {
   BodyAad aad(header_.message_id, final ? BodyAadKind::kFinalFrame : BodyAadKind::kFrame, sequence_, pt.size());
   size_t from = out.size();
   size_t prefix = final ? 4 + 4 + 12 + 4 : 4 + 12;
-  out.resize(from + prefix + pt.size() + AlgorithmSuite::kTagLength);
+  impl_->Grow(out, prefix + pt.size() + AlgorithmSuite::kTagLength);
   uint8_t* p = out.data() + from;
   auto put32 = [&](uint32_t v) {
     p[0] = static_cast<uint8_t>(v >> 24);
@@ -132,6 +146,8 @@ Status Encryptor::Update(ByteView pt, Bytes& out) {
   if (failed_) return errors::State("encryptor failed earlier");
   if (finished_) return errors::State("encryptor already finished");
   consumed_ += pt.size();
+  if (impl_->hasher && !impl_->background && pt.size() >= BackgroundHasher::kMinParallelBytes)
+    impl_->background = std::make_unique<BackgroundHasher>(*impl_->hasher);
   if (bound_ && consumed_ > *bound_) {
     failed_ = true;
     return errors::InvalidArgument("plaintext exceeds the declared length bound");
@@ -153,6 +169,7 @@ Status Encryptor::Update(ByteView pt, Bytes& out) {
     pt = pt.subspan(fl);
   }
   if (st.ok()) partial_.insert(partial_.end(), pt.begin(), pt.end());
+  impl_->Drain();  // the caller may move or reuse `out` once we return
   if (!st.ok()) failed_ = true;
   return st;
 }
@@ -164,6 +181,7 @@ Status Encryptor::Finish(Bytes& out) {
   if (st.ok()) st = EmitFrame(partial_, true, out);
   crypto::Cleanse(partial_);
   partial_.clear();
+  impl_->Drain();
   if (st.ok() && impl_->hasher) {
     // spec: data-format/message-footer.md
     Bytes digest = impl_->hasher->Final();

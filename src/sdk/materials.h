@@ -5,6 +5,7 @@
 // Implementations must be safe to call from several threads at once.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>

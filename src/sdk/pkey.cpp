@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/decoder.h>
 
+#include <memory>
 #include <string>
 
 #include "sdk/errors.h"

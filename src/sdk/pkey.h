@@ -17,7 +17,7 @@ class PKey {
   explicit PKey(evp_pkey_st* owned) : pkey_(owned) {}  // takes ownership of one reference
   PKey(const PKey& o);
   PKey& operator=(const PKey& o);
-  PKey(PKey&& o) noexcept : pkey_(o.pkey_) { o.pkey_ = nullptr; }
+  PKey(PKey&& o) noexcept : pkey_(o.pkey_), private_(o.private_) { o.pkey_ = nullptr; }
   PKey& operator=(PKey&& o) noexcept;
   ~PKey();
 

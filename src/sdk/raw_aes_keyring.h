@@ -2,6 +2,7 @@
 // spec: framework/raw-aes-keyring.md
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "crypto/crypto.h"

@@ -2,6 +2,7 @@
 // spec: framework/raw-rsa-keyring.md
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "sdk/materials.h"

@@ -114,8 +114,8 @@ void AppendCanonicalUri(std::string_view raw_path, PathMode mode, std::string& o
   if (out.size() == start) out.push_back('/');
 }
 
-void AppendCanonicalQuery(std::string_view raw_query, std::string_view excluded_name,
-                          std::string& out) {
+void AppendCanonicalQuery(std::string_view raw_query,
+                          std::span<const std::string_view> excluded_names, std::string& out) {
   // Reused across calls on this thread: no allocation once warmed up.
   thread_local std::vector<QueryParam> params;
   thread_local std::string decoded;
@@ -132,7 +132,8 @@ void AppendCanonicalQuery(std::string_view raw_query, std::string_view excluded_
     std::string_view value = eq == std::string_view::npos ? std::string_view() : segment.substr(eq + 1);
     decoded.clear();
     AppendUriDecoded(name, decoded);
-    if (!excluded_name.empty() && decoded == excluded_name) continue;
+    if (std::find(excluded_names.begin(), excluded_names.end(), decoded) != excluded_names.end())
+      continue;
     if (count == params.size()) params.emplace_back();
     QueryParam& param = params[count++];
     param.name.clear();
@@ -209,7 +210,7 @@ bool BuildCanonicalRequest(const CanonicalRequestInput& in, std::string& out,
   out.push_back('\n');
   AppendCanonicalUri(in.raw_path, in.path_mode, out);
   out.push_back('\n');
-  AppendCanonicalQuery(in.raw_query, in.excluded_query_name, out);
+  AppendCanonicalQuery(in.raw_query, in.excluded_query_names, out);
   out.push_back('\n');
   if (!AppendCanonicalHeaders(in.headers, in.signed_headers, out, missing_header)) return false;
   out.push_back('\n');

@@ -28,10 +28,10 @@ void AppendCanonicalUri(std::string_view raw_path, PathMode mode, std::string& o
 
 // Appends the canonical query string of `raw_query`: every name and value percent-decoded then
 // re-encoded, pairs sorted by encoded name then encoded value, joined as "n=v&n=v". Empty
-// segments ("a=1&&b=2") are dropped; a segment without '=' has an empty value. A parameter whose
-// decoded name equals `excluded_name` is left out (the verifier excludes X-Amz-Signature).
-void AppendCanonicalQuery(std::string_view raw_query, std::string_view excluded_name,
-                          std::string& out);
+// segments ("a=1&&b=2") are dropped; a segment without '=' has an empty value. Parameters whose
+// decoded name is one of `excluded_names` are left out (the verifier excludes X-Amz-Signature).
+void AppendCanonicalQuery(std::string_view raw_query,
+                          std::span<const std::string_view> excluded_names, std::string& out);
 
 // Appends a header value with leading and trailing spaces/tabs removed and every inner run of
 // spaces/tabs collapsed to one space.
@@ -49,7 +49,7 @@ struct CanonicalRequestInput {
   std::string_view raw_path;
   PathMode path_mode = PathMode::kNormalize;
   std::string_view raw_query;
-  std::string_view excluded_query_name;  // "" or "X-Amz-Signature"
+  std::span<const std::string_view> excluded_query_names;  // e.g. {"X-Amz-Signature"}
   std::span<const Header> headers;
   std::string_view signed_headers;    // "host;x-amz-date"
   std::string_view payload_hash_hex;  // 64 lower-case hex digits

@@ -222,34 +222,42 @@ Result<Caller> Verifier::Verify(const RequestView& request) const {
     }
   }
 
-  // 7. Signature.
+  // 7. Signature. A presigned request may carry its session token unsigned (added after
+  // signing, as some SDKs do); the token itself was checked above, so try both readings.
+  std::array<uint8_t, 32> provided;
+  if (!DecodeSignature(fields.signature, provided)) return InvalidSignature(std::string(kSignatureMismatch));
+  SigningKey key = key_cache_.Get(scope.access_key_id, record->secret_access_key.view(), scope.date,
+                                  scope.region, scope.service);
+  static constexpr std::string_view kSignatureOnly[] = {"X-Amz-Signature"};
+  static constexpr std::string_view kSignatureAndToken[] = {"X-Amz-Signature", "X-Amz-Security-Token"};
   ThreadBuffers& buffers = Buffers();
   internal::CanonicalRequestInput in;
   in.method = request.method;
   in.raw_path = request.path;
   in.path_mode = options_.path_mode;
   in.raw_query = request.query;
-  in.excluded_query_name = authorization ? std::string_view() : std::string_view("X-Amz-Signature");
+  if (!authorization) in.excluded_query_names = kSignatureOnly;
   in.headers = request.headers;
   in.signed_headers = fields.signed_headers;
   in.payload_hash_hex = payload_hash;
-  std::string_view missing;
-  if (!internal::BuildCanonicalRequest(in, buffers.canonical_request, missing)) {
-    if (missing.empty()) {
-      return Incomplete("SignedHeaders contains an empty header name: '" +
-                        std::string(fields.signed_headers) + "'.");
+  for (int attempt = 0;; ++attempt) {
+    std::string_view missing;
+    if (!internal::BuildCanonicalRequest(in, buffers.canonical_request, missing)) {
+      if (missing.empty()) {
+        return Incomplete("SignedHeaders contains an empty header name: '" +
+                          std::string(fields.signed_headers) + "'.");
+      }
+      return Incomplete("Header '" + std::string(missing) +
+                        "' is listed in SignedHeaders but is not present in the request.");
     }
-    return Incomplete("Header '" + std::string(missing) +
-                      "' is listed in SignedHeaders but is not present in the request.");
-  }
-  internal::BuildStringToSign(amz_date, scope.scope, buffers.canonical_request,
-                              buffers.string_to_sign);
-  std::array<uint8_t, 32> provided;
-  if (!DecodeSignature(fields.signature, provided)) return InvalidSignature(std::string(kSignatureMismatch));
-  SigningKey key = key_cache_.Get(scope.access_key_id, record->secret_access_key.view(), scope.date,
-                                  scope.region, scope.service);
-  crypto::Sha256Digest expected = crypto::HmacSha256(key.view(), AsBytes(buffers.string_to_sign));
-  if (!crypto::ConstantTimeEquals(expected, provided)) {
+    internal::BuildStringToSign(amz_date, scope.scope, buffers.canonical_request,
+                                buffers.string_to_sign);
+    crypto::Sha256Digest expected = crypto::HmacSha256(key.view(), AsBytes(buffers.string_to_sign));
+    if (crypto::ConstantTimeEquals(expected, provided)) break;
+    if (attempt == 0 && !authorization && presigned.has_security_token) {
+      in.excluded_query_names = kSignatureAndToken;
+      continue;
+    }
     return InvalidSignature(std::string(kSignatureMismatch));
   }
 

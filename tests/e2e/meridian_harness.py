@@ -137,6 +137,7 @@ class MeridianProcess:
         self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout)
+            self._wait_port_closed()
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -147,11 +148,27 @@ class MeridianProcess:
         return code
 
     def kill(self):
-        """SIGKILL: no chance to flush or clean up, as after a crash or power loss."""
+        """SIGKILL: no chance to flush or clean up, as after a crash or power loss.
+
+        `meridian up` supervises one child process per region, which dies with it; wait until
+        the port is free again so that a restart can bind it.
+        """
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+            self._wait_port_closed()
         self._finish_io()
+
+    def _wait_port_closed(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            except OSError:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"port {self.port} still accepts connections {timeout}s after "
+                           "meridian was killed (orphaned region process?)")
 
     def restart(self, hard=False):
         if hard:

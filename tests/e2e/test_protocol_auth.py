@@ -24,6 +24,7 @@ class ProtocolTest(MeridianTestCase):
         status, headers, body = self.server.signed_request(
             "Encrypt", {"KeyId": self.key_id, "Plaintext": base64.b64encode(b"raw").decode()})
         self.assertEqual(status, 200, body)
+        self.assertIsInstance(body, dict, body)
         self.assertTrue(headers.get("x-amzn-requestid"))
         self.assertTrue(headers.get("content-type", "").startswith(JSON_CONTENT_TYPE),
                         headers.get("content-type"))
@@ -189,6 +190,7 @@ class AuthenticationTest(MeridianTestCase):
     def test_query_string_signature(self):
         status, _, body = self.server.signed_request("GenerateRandom", self.BODY, query_auth=True)
         self.assertEqual(status, 200, body)
+        self.assertIsInstance(body, dict, body)
         self.assertEqual(len(base64.b64decode(body["Plaintext"])), 16)
 
     def test_query_string_bad_signature(self):

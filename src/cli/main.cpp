@@ -1,0 +1,13 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Meridian: multi-region key management and secrets, speaking the AWS KMS protocol"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  meridian::cli::RegisterServerCommand(app, exit_code);
+  meridian::cli::RegisterUpCommand(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

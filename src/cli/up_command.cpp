@@ -1,0 +1,254 @@
+// `meridian up`: a local deployment on the embedded default (SQLite), one region process per
+// region, supervised in the foreground.
+//
+// Layout of DIR:  cluster.json (0600)  root-passphrase (0600)  <region>/server.json
+//                 <region>/root.key  <region>/meridian.db(-wal,-shm)
+// First start creates the account, each region's root key (sealed with the generated
+// passphrase) and the bootstrap admin key; later starts reuse them.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "cli/cluster_file.h"
+#include "cli/commands.h"
+#include "common/encoding.h"
+#include "crypto/crypto.h"
+#include "iam/credential_store.h"
+#include "server/config.h"
+
+namespace meridian::cli {
+namespace {
+
+struct UpOptions {
+  std::string data_dir;
+  std::string regions = "us-east-1";
+  uint16_t port = 4566;
+  std::string address = "127.0.0.1";
+  std::string account_id;
+  std::string admin_access_key_id;
+  std::string admin_secret_access_key;
+};
+
+std::vector<std::string> SplitRegions(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  std::string r;
+  while (std::getline(ss, r, ','))
+    if (!r.empty()) out.push_back(r);
+  return out;
+}
+
+Result<std::string> EnsurePassphraseFile(const std::string& path) {
+  if (std::filesystem::exists(path)) return path;
+  std::string passphrase = Base64Encode(crypto::RandomBytes(32));
+  Status st = WriteFileAtomically(path, passphrase + "\n", 0600);
+  crypto::Cleanse(passphrase);
+  if (!st.ok()) return st;
+  return path;
+}
+
+bool PortAccepts(const std::string& address, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  ::inet_pton(AF_INET, address == "localhost" ? "127.0.0.1" : address.c_str(), &sa.sin_addr);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+struct Child {
+  std::string region;
+  uint16_t port;
+  pid_t pid;
+  bool alive = true;
+};
+
+pid_t SpawnRegion(const std::string& config_path, const ClusterFile& cluster) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child: die with the supervisor, take default signal handling, exec the region server.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  ::setenv("MERIDIAN_ADMIN_ACCESS_KEY_ID", cluster.admin_access_key_id.c_str(), 1);
+  ::setenv("MERIDIAN_ADMIN_SECRET_ACCESS_KEY", cluster.admin_secret_access_key.c_str(), 1);
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) ::_exit(127);
+  self[n] = '\0';
+  ::execl(self, self, "server", "--config", config_path.c_str(), static_cast<char*>(nullptr));
+  ::_exit(127);
+}
+
+int RunUp(const UpOptions& o) {
+  auto fail = [](const std::string& m) {
+    std::cerr << "meridian up: " << m << "\n";
+    return 1;
+  };
+  const std::vector<std::string> regions = SplitRegions(o.regions);
+  if (regions.empty()) return fail("--regions names no region");
+  for (const auto& r : regions)
+    if (!server::IsValidRegionName(r)) return fail("'" + r + "' is not a region name like us-east-1");
+  if (!server::IsLoopbackAddress(o.address))
+    return fail("--address must be a loopback address: `up` serves plaintext HTTP for local use");
+  if (static_cast<size_t>(o.port) + regions.size() > 65536) return fail("--port leaves no room for every region");
+  if (o.admin_access_key_id.empty() != o.admin_secret_access_key.empty())
+    return fail("give both --admin-access-key-id and --admin-secret-access-key, or neither");
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  if (ec) return fail("cannot create " + o.data_dir + ": " + ec.message());
+  ::chmod(o.data_dir.c_str(), 0700);
+  const std::string dir = std::filesystem::absolute(o.data_dir).string();
+  const std::string cluster_path = dir + "/cluster.json";
+
+  ClusterFile cluster;
+  if (std::filesystem::exists(cluster_path)) {
+    auto loaded = ClusterFile::Load(cluster_path);
+    if (!loaded.ok()) return fail(loaded.status().message());
+    cluster = std::move(*loaded);
+    if (!o.account_id.empty() && o.account_id != cluster.account_id)
+      return fail("this data directory belongs to account " + cluster.account_id + ", not " + o.account_id);
+  } else {
+    cluster.account_id = o.account_id.empty() ? iam::CredentialStore::GenerateAccountId() : o.account_id;
+    if (!iam::CredentialStore::IsValidAccountId(cluster.account_id)) return fail("--account-id must be 12 digits");
+    cluster.admin_access_key_id = iam::CredentialStore::GenerateAccessKeyId();
+    cluster.admin_secret_access_key = iam::CredentialStore::GenerateSecretAccessKey();
+  }
+  if (!o.admin_access_key_id.empty()) {
+    cluster.admin_access_key_id = o.admin_access_key_id;
+    cluster.admin_secret_access_key = o.admin_secret_access_key;
+  }
+  auto passphrase = EnsurePassphraseFile(dir + "/root-passphrase");
+  if (!passphrase.ok()) return fail(passphrase.status().message());
+
+  std::vector<Child> children;
+  cluster.region_endpoints.clear();
+  for (size_t i = 0; i < regions.size(); ++i) {
+    server::RegionConfig cfg;
+    cfg.region = regions[i];
+    cfg.account_id = cluster.account_id;
+    cfg.data_dir = dir + "/" + regions[i];
+    cfg.passphrase_file = *passphrase;
+    cfg.create_root_key_if_missing = true;
+    cfg.listeners.push_back({o.address, static_cast<uint16_t>(o.port + i), ""});
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    if (ec) return fail("cannot create " + cfg.data_dir + ": " + ec.message());
+    ::chmod(cfg.data_dir.c_str(), 0700);
+    if (Status st = WriteFileAtomically(cfg.data_dir + "/server.json", cfg.ToJson(), 0600); !st.ok())
+      return fail(st.message());
+    cluster.region_endpoints[regions[i]] = "http://" + o.address + ":" + std::to_string(o.port + i);
+    children.push_back({regions[i], static_cast<uint16_t>(o.port + i), -1});
+  }
+  if (Status st = cluster.Save(cluster_path); !st.ok()) return fail(st.message());
+
+  // Supervise: SIGINT/SIGTERM stop every region; a region that dies is reported.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  for (auto& c : children) {
+    if (PortAccepts(o.address, c.port))
+      return fail("port " + std::to_string(c.port) + " is already in use; choose another --port");
+    c.pid = SpawnRegion(dir + "/" + c.region + "/server.json", cluster);
+    if (c.pid < 0) return fail("cannot start the region process for " + c.region);
+  }
+  auto reap = [&] {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      for (auto& c : children)
+        if (c.pid == pid && c.alive) {
+          c.alive = false;
+          std::cerr << "meridian up: region " << c.region << " exited ("
+                    << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                            : "status " + std::to_string(WEXITSTATUS(status)))
+                    << ")" << std::endl;
+        }
+    }
+  };
+  auto stop_all = [&](int exit_code) {
+    for (auto& c : children)
+      if (c.alive) ::kill(c.pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::any_of(children.begin(), children.end(), [](const Child& c) { return c.alive; }) &&
+           std::chrono::steady_clock::now() < deadline) {
+      reap();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& c : children)
+      if (c.alive) ::kill(c.pid, SIGKILL);
+    reap();
+    return exit_code;
+  };
+
+  // Wait until every region accepts connections.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (auto& c : children) {
+    while (!PortAccepts(o.address, c.port)) {
+      reap();
+      if (!c.alive) return stop_all(fail("region " + c.region + " failed to start; see its messages above"));
+      if (std::chrono::steady_clock::now() > deadline)
+        return stop_all(fail("region " + c.region + " did not start listening within 60 s"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::cout << "meridian: account " << cluster.account_id << "\n";
+  for (const auto& [region, endpoint] : cluster.region_endpoints)
+    std::cout << "meridian: " << region << " " << endpoint << "\n";
+  std::cout << "meridian: credentials in " << cluster_path << "\n";
+  std::cout << "meridian: ready" << std::endl;
+
+  while (true) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGCHLD) {
+      reap();
+      if (std::none_of(children.begin(), children.end(), [](const Child& c) { return c.alive; })) {
+        std::cerr << "meridian up: every region has exited" << std::endl;
+        return 1;
+      }
+      continue;
+    }
+    std::cout << "meridian: stopping" << std::endl;
+    return stop_all(0);
+  }
+}
+
+}  // namespace
+
+void RegisterUpCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<UpOptions>();
+  auto* cmd = app.add_subcommand("up", "Start a local deployment (one process per region, SQLite storage)");
+  cmd->add_option("--data-dir", o->data_dir, "Directory for keys, databases and cluster.json")->required();
+  cmd->add_option("--regions", o->regions, "Comma-separated regions")->capture_default_str();
+  cmd->add_option("--port", o->port, "Port of the first region; region i listens on port+i")->capture_default_str();
+  cmd->add_option("--address", o->address, "Loopback address to listen on")->capture_default_str();
+  cmd->add_option("--account-id", o->account_id, "12-digit account id (first start only)");
+  cmd->add_option("--admin-access-key-id", o->admin_access_key_id, "Fixed bootstrap access key id")
+      ->envname("MERIDIAN_ADMIN_ACCESS_KEY_ID");
+  cmd->add_option("--admin-secret-access-key", o->admin_secret_access_key, "Fixed bootstrap secret access key")
+      ->envname("MERIDIAN_ADMIN_SECRET_ACCESS_KEY");
+  cmd->callback([o, &exit_code] { exit_code = RunUp(*o); });
+}
+
+}  // namespace meridian::cli

@@ -1,0 +1,144 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/ip/address.hpp>
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+
+#include "common/aws_json.h"
+
+namespace meridian::server {
+namespace {
+
+Status ConfigError(std::string message) { return Status("ConfigurationError", std::move(message), 500); }
+
+}  // namespace
+
+bool IsValidRegionName(std::string_view region) {
+  // AWS region names: lower-case letters, digits and dashes, e.g. us-east-1, eu-west-3.
+  if (region.size() < 4 || region.size() > 32 || region.front() == '-' || region.back() == '-') return false;
+  for (char c : region)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return region.find('-') != std::string_view::npos;
+}
+
+bool IsLoopbackAddress(std::string_view address) {
+  if (address == "localhost") return true;
+  boost::system::error_code ec;
+  auto a = boost::asio::ip::make_address(std::string(address), ec);
+  return !ec && a.is_loopback();
+}
+
+Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject()) return ConfigError("the configuration is not a JSON object");
+  JsonRequest c(d);
+  RegionConfig cfg;
+  auto str = [&](const char* name, std::string& out, bool required) -> Status {
+    auto v = c.OptString(name);
+    if (!v.ok()) return ConfigError(std::string("\"") + name + "\" must be a string");
+    if (!*v) return required ? ConfigError(std::string("\"") + name + "\" is required") : Status::Ok();
+    out = **v;
+    return Status::Ok();
+  };
+  MERIDIAN_RETURN_IF_ERROR(str("region", cfg.region, true));
+  MERIDIAN_RETURN_IF_ERROR(str("account_id", cfg.account_id, true));
+  MERIDIAN_RETURN_IF_ERROR(str("data_dir", cfg.data_dir, true));
+  if (!IsValidRegionName(cfg.region)) return ConfigError("\"" + cfg.region + "\" is not a region name like us-east-1");
+  if (cfg.account_id.size() != 12 || cfg.account_id.find_first_not_of("0123456789") != std::string::npos)
+    return ConfigError("\"account_id\" must be 12 digits");
+  if (const auto* rk = c.Get("root_key")) {
+    if (!rk->IsObject()) return ConfigError("\"root_key\" must be an object");
+    JsonRequest r(*rk);
+    auto get = [&](const char* name, std::string& out) -> Status {
+      auto v = r.OptString(name);
+      if (!v.ok()) return ConfigError(std::string("\"root_key.") + name + "\" must be a string");
+      if (*v) out = **v;
+      return Status::Ok();
+    };
+    MERIDIAN_RETURN_IF_ERROR(get("file", cfg.root_key_file));
+    MERIDIAN_RETURN_IF_ERROR(get("passphrase_file", cfg.passphrase_file));
+    MERIDIAN_RETURN_IF_ERROR(get("passphrase_env", cfg.passphrase_env));
+    auto create = r.OptBool("create_if_missing");
+    if (!create.ok()) return ConfigError("\"root_key.create_if_missing\" must be a boolean");
+    cfg.create_root_key_if_missing = create->value_or(false);
+  }
+  const auto* listeners = c.Get("listeners");
+  if (!listeners || !listeners->IsArray() || listeners->Empty())
+    return ConfigError("\"listeners\" must list at least one {\"address\", \"port\"}");
+  for (const auto& l : listeners->GetArray()) {
+    if (!l.IsObject()) return ConfigError("each listener must be an object");
+    JsonRequest lr(l);
+    ListenerConfig lc;
+    auto addr = lr.OptString("address");
+    auto port = lr.OptInt("port", 0, 65535);
+    auto vpce = lr.OptString("endpoint_id", 0, 64);
+    if (!addr.ok() || !port.ok() || !vpce.ok() || !*port)
+      return ConfigError("a listener needs \"address\" (string) and \"port\" (0-65535)");
+    if (*addr) lc.address = **addr;
+    lc.port = static_cast<uint16_t>(**port);
+    if (*vpce) lc.endpoint_id = **vpce;
+    if (!IsLoopbackAddress(lc.address))
+      return ConfigError("listener " + lc.address + ":" + std::to_string(lc.port) +
+                         " would serve plaintext HTTP off loopback; bind it to 127.0.0.1 (TLS listeners come with "
+                         "the regions issue)");
+    cfg.listeners.push_back(lc);
+  }
+  auto threads = c.OptInt("threads", 0, 256);
+  auto interval = c.OptInt("maintenance_interval_seconds", 1, 86400);
+  if (!threads.ok()) return ConfigError("\"threads\" must be 0-256");
+  if (!interval.ok()) return ConfigError("\"maintenance_interval_seconds\" must be 1-86400");
+  cfg.threads = static_cast<int>(threads->value_or(0));
+  cfg.maintenance_interval_seconds = static_cast<int>(interval->value_or(60));
+  return cfg;
+}
+
+Result<RegionConfig> RegionConfig::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ConfigError("cannot read configuration file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto cfg = Parse(ss.str());
+  if (!cfg.ok()) return ConfigError(path + ": " + cfg.status().message());
+  return cfg;
+}
+
+std::string RegionConfig::ToJson() const {
+  rapidjson::StringBuffer sb;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("region"); w.String(region);
+  w.Key("account_id"); w.String(account_id);
+  w.Key("data_dir"); w.String(data_dir);
+  w.Key("root_key");
+  w.StartObject();
+  w.Key("file"); w.String(root_key_file);
+  if (!passphrase_file.empty()) { w.Key("passphrase_file"); w.String(passphrase_file); }
+  w.Key("passphrase_env"); w.String(passphrase_env);
+  w.Key("create_if_missing"); w.Bool(create_root_key_if_missing);
+  w.EndObject();
+  w.Key("listeners");
+  w.StartArray();
+  for (const auto& l : listeners) {
+    w.StartObject();
+    w.Key("address"); w.String(l.address);
+    w.Key("port"); w.Uint(l.port);
+    w.Key("endpoint_id"); w.String(l.endpoint_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("threads"); w.Int(threads);
+  w.Key("maintenance_interval_seconds"); w.Int(maintenance_interval_seconds);
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+std::string RegionConfig::DataPath(const std::string& name) const {
+  if (!name.empty() && name[0] == '/') return name;
+  return data_dir + "/" + name;
+}
+
+}  // namespace meridian::server

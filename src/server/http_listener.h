@@ -1,0 +1,110 @@
+// HttpListener: the HTTP/1.1 server core. One listening endpoint (host:port) with its endpoint id
+// (e.g. "vpce-0abc", what aws:SourceVpce sees), served asynchronously by N threads running one
+// io_context (Boost.Beast/Asio).
+//
+// Per connection: keep-alive, requests handled strictly in order (pipelining-safe: a pipelined
+// request waits in the read buffer until the response to the previous one is written). The
+// handler runs on the I/O thread that read the request: no thread hop. Limits: header size
+// (431), body size (413), a read/write timeout that also bounds idle keep-alive connections and
+// slow senders. Malformed HTTP gets 400 and the connection is closed; nothing a client sends can
+// stop the server. Error bodies are AWS-shaped: {"__type": "...", "message": "..."}.
+//
+// Stop() is graceful: stop accepting, close idle connections, let in-flight requests finish
+// (their responses carry Connection: close), then return. Connections still busy after
+// drain_timeout are closed.
+//
+// The session logic is a template over the stream type, so TLS (a Beast ssl_stream over the
+// same tcp_stream) can be added as another stream without touching the HTTP logic.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "sigv4/request.h"
+
+namespace meridian::server {
+
+// Request headers use SigV4's header type so that they feed the verifier without a copy.
+using HttpHeader = sigv4::Header;
+
+// One request, as views into the connection's buffers: valid only during the handler call.
+struct HttpRequest {
+  std::string_view method;  // "POST"
+  std::string_view target;  // request-target as received: path and optional "?query"
+  std::string_view path;    // target up to '?'
+  std::string_view query;   // after '?', "" when none
+  std::span<const HttpHeader> headers;  // in the order received, names as sent
+  std::string_view body;
+  std::string_view peer_ip;  // "127.0.0.1"
+  uint16_t peer_port = 0;
+  std::string_view endpoint_id;  // the listener's endpoint id ("" when it has none)
+  bool keep_alive = true;        // what the client asked for (HTTP/1.1 default, Connection header)
+
+  // First header named `name` (case-insensitive).
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+// What the handler fills in. The listener writes Date, Content-Length, Content-Type (from
+// content_type) and, when closing, Connection: close; handler headers with those names, or with
+// characters not allowed in a header (CR, LF, NUL, a non-token name), are dropped.
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;  // sent as Content-Type when non-empty
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool close = false;  // close the connection after this response
+};
+
+// Called concurrently from the listener's threads; must be thread-safe and must not block for
+// long (it holds an I/O thread).
+using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
+
+struct HttpListenerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;          // 0: an ephemeral port (see port())
+  std::string endpoint_id;    // passed to the handler with every request
+  int threads = 0;            // 0: one per hardware thread
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  // Longest a connection may take to deliver one request (or to be idle between requests), and
+  // to accept one response.
+  std::chrono::milliseconds io_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
+};
+
+class HttpListener {
+ public:
+  HttpListener(HttpListenerOptions options, HttpHandler handler);
+  ~HttpListener();  // Stop()s
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // Binds, listens and starts the threads. Fails (Status "ListenError") when the address is
+  // invalid or cannot be bound, or when already started.
+  Status Start();
+  // The bound port (useful with port 0); 0 before Start().
+  uint16_t port() const;
+  // Graceful stop (see above); idempotent. Must not be called from a handler.
+  void Stop();
+
+  // Connections currently open.
+  size_t connection_count() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The AWS-shaped JSON error body: {"__type":"<type>","message":"<message>"} (JSON-escaped).
+std::string AwsJsonErrorBody(std::string_view type, std::string_view message);
+
+}  // namespace meridian::server

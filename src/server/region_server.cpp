@@ -1,0 +1,173 @@
+#include "server/region_server.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "common/log.h"
+#include "crypto/root_key.h"
+#include "iam/authorizer.h"
+#include "iam/credential_store.h"
+#include "kms/kms.h"
+#include "server/http_listener.h"
+#include "server/request_pipeline.h"
+#include "storage/storage.h"
+
+namespace meridian::server {
+namespace {
+
+Status StartupError(std::string m) { return Status("StartupError", std::move(m), 500); }
+
+Result<std::string> ReadPassphrase(const RegionConfig& config) {
+  std::string passphrase;
+  if (!config.passphrase_file.empty()) {
+    std::ifstream in(config.passphrase_file);
+    if (!in) return StartupError("cannot read the root key passphrase file " + config.passphrase_file);
+    std::getline(in, passphrase);
+  } else if (const char* env = std::getenv(config.passphrase_env.c_str())) {
+    passphrase = env;
+  } else {
+    return StartupError("no root key passphrase: set " + config.passphrase_env +
+                        " or root_key.passphrase_file in the configuration");
+  }
+  while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) passphrase.pop_back();
+  if (passphrase.empty()) return StartupError("the root key passphrase is empty");
+  return passphrase;
+}
+
+Result<crypto::RootKey> OpenRootKey(const RegionConfig& config) {
+  MERIDIAN_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase(config));
+  const std::string path = config.DataPath(config.root_key_file);
+  Result<crypto::RootKey> key = std::filesystem::exists(path) ? crypto::RootKey::OpenSealedFile(path, passphrase)
+                                : config.create_root_key_if_missing
+                                    ? crypto::RootKey::CreateSealedFile(path, passphrase)
+                                    : Result<crypto::RootKey>(StartupError(
+                                          "root key file " + path + " does not exist (set root_key.create_if_missing "
+                                          "to create one)"));
+  crypto::Cleanse(passphrase);
+  return key;
+}
+
+}  // namespace
+
+class RegionServer::Impl {
+ public:
+  explicit Impl(RegionConfig config, std::unique_ptr<storage::Storage> storage, crypto::RootKey root_key)
+      : config_(std::move(config)),
+        storage_(std::move(storage)),
+        root_key_(std::move(root_key)),
+        credentials_(*storage_, root_key_),
+        kms_(kms::KmsOptions{config_.region, config_.account_id}, *storage_, root_key_),
+        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, kms_) {}
+
+  Status Bootstrap() {
+    MERIDIAN_RETURN_IF_ERROR(credentials_.EnsureAccount(config_.account_id));
+    const char* id = std::getenv("MERIDIAN_ADMIN_ACCESS_KEY_ID");
+    const char* secret = std::getenv("MERIDIAN_ADMIN_SECRET_ACCESS_KEY");
+    if (id && secret && *id && *secret) {
+      auto key = credentials_.CreateAccessKey(config_.account_id, "arn:aws:iam::" + config_.account_id + ":root",
+                                              std::string(id), std::string(secret));
+      if (!key.ok()) return StartupError("bootstrap admin credential: " + key.status().message());
+    }
+    return Status::Ok();
+  }
+
+  Status Start() {
+    for (const auto& lc : config_.listeners) {
+      HttpListenerOptions options;
+      options.address = lc.address;
+      options.port = lc.port;
+      options.endpoint_id = lc.endpoint_id;
+      options.threads = config_.threads;
+      auto listener = std::make_unique<HttpListener>(
+          options, [this](const HttpRequest& request, HttpResponse& response) { Serve(request, response); });
+      MERIDIAN_RETURN_IF_ERROR(listener->Start());
+      log::Info("listening", {{"region", config_.region}, {"address", lc.address},
+                              {"port", std::to_string(listener->port())}});
+      listeners_.push_back(std::move(listener));
+    }
+    maintenance_ = std::thread([this] { MaintenanceLoop(); });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& l : listeners_) l->Stop();
+    if (maintenance_.joinable()) maintenance_.join();
+    log::Info("stopped", {{"region", config_.region}});
+  }
+
+  const RegionConfig& config() const { return config_; }
+  uint16_t first_port() const { return listeners_.empty() ? 0 : listeners_.front()->port(); }
+
+ private:
+  void Serve(const HttpRequest& request, HttpResponse& response) {
+    ApiRequest api{request.method, request.target, request.headers, request.body, request.peer_ip,
+                   request.endpoint_id};
+    ApiResponse r = pipeline_.Handle(api);
+    if (r.status >= 500) log::Error("request_failed", {{"region", config_.region}, {"status", std::to_string(r.status)}});
+    response.status = r.status;
+    response.content_type = std::move(r.content_type);
+    response.headers = std::move(r.headers);
+    response.body = std::move(r.body);
+  }
+
+  void MaintenanceLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      auto changed = kms_.RunDueMaintenance();
+      if (!changed.ok())
+        log::Error("maintenance_failed", {{"region", config_.region}, {"error", changed.status().ToString()}});
+      else if (*changed > 0)
+        log::Info("maintenance", {{"region", config_.region}, {"keys_changed", std::to_string(*changed)}});
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(config_.maintenance_interval_seconds), [this] { return stopping_; });
+    }
+  }
+
+  RegionConfig config_;
+  std::unique_ptr<storage::Storage> storage_;
+  crypto::RootKey root_key_;
+  iam::CredentialStore credentials_;
+  iam::AccountAuthorizer authorizer_;
+  kms::KmsService kms_;
+  RequestPipeline pipeline_;
+  std::vector<std::unique_ptr<HttpListener>> listeners_;
+  std::thread maintenance_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+};
+
+Result<std::unique_ptr<RegionServer>> RegionServer::Open(RegionConfig config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return StartupError("cannot create data directory " + config.data_dir + ": " + ec.message());
+  MERIDIAN_ASSIGN_OR_RETURN(auto root_key, OpenRootKey(config));
+  MERIDIAN_ASSIGN_OR_RETURN(auto storage, storage::OpenSqlite(config.DataPath("meridian.db")));
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(storage), std::move(root_key));
+  MERIDIAN_RETURN_IF_ERROR(impl->Bootstrap());
+  return std::unique_ptr<RegionServer>(new RegionServer(std::move(impl)));
+}
+
+RegionServer::RegionServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RegionServer::~RegionServer() { Stop(); }
+Status RegionServer::Start() { return impl_->Start(); }
+void RegionServer::Stop() { impl_->Stop(); }
+const std::string& RegionServer::region() const { return impl_->config().region; }
+std::string RegionServer::EndpointUrl() const {
+  const auto& l = impl_->config().listeners.front();
+  return "http://" + l.address + ":" + std::to_string(impl_->first_port());
+}
+
+}  // namespace meridian::server

@@ -1,0 +1,65 @@
+// RequestPipeline: how one region answers an API request, independent of the transport.
+//
+// Data flows one way: parse the protocol envelope (AWS JSON 1.1: POST /, X-Amz-Target), verify
+// SigV4, ask the authorizer, run the service operation, render the response. Every response,
+// success or error, carries x-amzn-RequestId; errors are {"__type": ..., "message": ...} with
+// the documented HTTP status. Nothing here throws; bad input becomes a 4xx.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "iam/authorizer.h"
+#include "iam/credential_store.h"
+#include "kms/kms.h"
+#include "sigv4/verifier.h"
+
+namespace meridian::server {
+
+struct ApiRequest {
+  std::string_view method;
+  std::string_view target;  // request-target: path and optional ?query, as received
+  std::span<const sigv4::Header> headers;
+  std::string_view body;
+  std::string_view peer_ip;
+  std::string_view endpoint_id;  // the listener's endpoint id ("" when it has none)
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/x-amz-json-1.1";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct PipelineOptions {
+  std::string region;
+  std::string partition = "aws";
+};
+
+class RequestPipeline {
+ public:
+  // All references must outlive the pipeline.
+  RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials, const iam::Authorizer& authorizer,
+                  kms::KmsService& kms, const Clock& clock = SystemClock::Instance());
+
+  ApiResponse Handle(const ApiRequest& request) const;
+
+ private:
+  ApiResponse Error(const Status& status, std::string request_id) const;
+
+  PipelineOptions options_;
+  const iam::Authorizer& authorizer_;
+  kms::KmsService& kms_;
+  sigv4::Verifier kms_verifier_;
+};
+
+// A random request id in AWS's format (UUID v4).
+std::string NewRequestId();
+
+}  // namespace meridian::server
