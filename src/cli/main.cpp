@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
@@ -5,6 +7,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"Meridian: multi-region key management and secrets, speaking the AWS KMS protocol"};
   app.require_subcommand(1);
+  // Everything Meridian writes (databases, key files, logs) is private to its user.
+  ::umask(077);
   int exit_code = 0;
   meridian::cli::RegisterServerCommand(app, exit_code);
   meridian::cli::RegisterUpCommand(app, exit_code);

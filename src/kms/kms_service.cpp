@@ -32,7 +32,6 @@ Status IncorrectKey() {
           "The key ID in the request does not identify the KMS key that encrypted the ciphertext.", 400};
 }
 Status AlreadyExists(std::string m) { return {"AlreadyExistsException", std::move(m), 400}; }
-Status InvalidAliasName(std::string m) { return {"InvalidAliasNameException", std::move(m), 400}; }
 Status InvalidMarker() { return {"InvalidMarkerException", "The marker is not valid for this request.", 400}; }
 Status Tag(std::string m) { return {"TagException", std::move(m), 400}; }
 Status MalformedPolicy(std::string m) { return {"MalformedPolicyDocumentException", std::move(m), 400}; }
@@ -767,16 +766,18 @@ class KmsService::Impl {
   }
 
   // ---- aliases --------------------------------------------------------------------------------
+  // Alias names: "alias/" + [a-zA-Z0-9/_-]+; "alias/aws/" is reserved for AWS managed keys.
   static Status ValidateAliasName(const std::string& name) {
-    for (char c : name)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == ':'))
-        return ValidationError("aliasName", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
     if (name.rfind("alias/", 0) != 0 || name.size() == 6)
-      return err::InvalidAliasName("Alias name " + name + " must begin with alias/ followed by a name.");
-    if (name.find(':') != std::string::npos)
-      return err::InvalidAliasName("Alias name " + name + " must not contain ':'.");
+      return ValidationError("aliasName", "Member must satisfy regular expression pattern: ^alias/[a-zA-Z0-9/_-]+$");
+    for (char c : name)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-'))
+        return errors::Validation(name + " contains invalid characters for an alias; use letters, digits, '/', '_' "
+                                         "and '-'");
     if (name.rfind("alias/aws/", 0) == 0)
-      return err::InvalidAliasName("Alias names beginning with alias/aws/ are reserved for AWS managed keys.");
+      return Status("NotAuthorizedException",
+                    "Alias names beginning with alias/aws/ are reserved for AWS managed keys; choose another name.",
+                    400);
     return Status::Ok();
   }
 

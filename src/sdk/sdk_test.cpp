@@ -10,10 +10,12 @@
 #include <string>
 
 #include "common/encoding.h"
+#include "sdk/aead.h"
 #include "sdk/client.h"
 #include "sdk/default_cmm.h"
 #include "sdk/ecdsa.h"
 #include "sdk/header.h"
+#include "sdk/message_format.h"
 #include "sdk/multi_keyring.h"
 #include "sdk/raw_aes_keyring.h"
 #include "sdk/raw_rsa_keyring.h"
@@ -383,6 +385,67 @@ TEST(SdkNegative, GarbageNeverCrashes) {
   for (size_t n = 0; n < junk.size(); ++n) EXPECT_FALSE(Decrypt(kr, ByteView(junk.data(), n), AllowAll()).ok());
   Bytes v2 = {0x02, 0x05, 0x78};
   EXPECT_FALSE(Decrypt(kr, v2, AllowAll()).ok());
+}
+
+// Builds a legacy non-framed message (spec: client-apis/encrypt.md#un-framed-message-body-encryption)
+// from the format's building blocks; Meridian never writes these but must decrypt them.
+Bytes NonFramedMessage(const AlgorithmSuite& suite, const Keyring& keyring, ByteView pt, const EncryptionContext& ec) {
+  EncryptionMaterials m;
+  m.suite = &suite;
+  m.encryption_context = ec;
+  EXPECT_TRUE(keyring.OnEncrypt(m).ok());
+  MessageHeader h;
+  h.suite = &suite;
+  h.message_id = crypto::RandomBytes(suite.message_id_length());
+  h.edks = m.edks;
+  h.content_type = ContentType::kNonFramed;
+  h.frame_length = 0;
+  auto keys = DeriveKeys(suite, m.plaintext_data_key.view(), h.message_id).value();
+  h.commitment = keys.commit_key;
+  Bytes stored = SerializeEncryptionContext(ec).value();
+  EXPECT_TRUE(SerializeHeaderBody(h, stored).ok());
+  GcmContext gcm;
+  EXPECT_TRUE(gcm.InitEncrypt(keys.data_key.view()).ok());
+  std::array<uint8_t, 12> zero{};
+  h.auth_tag.resize(16);
+  EXPECT_TRUE(gcm.Seal(zero, h.body, {}, nullptr, h.auth_tag.data()).ok());
+  if (suite.message_version == 1) h.header_iv.assign(zero.begin(), zero.end());
+  ByteWriter w;
+  w.Write(h.body);
+  AppendHeaderAuth(h, w);
+  auto iv = FrameIv(1);
+  w.Write(iv);
+  w.WriteU64(pt.size());
+  Bytes body(pt.size() + 16);
+  BodyAad aad(h.message_id, BodyAadKind::kSingleBlock, 1, pt.size());
+  EXPECT_TRUE(gcm.Seal(iv, aad.view(), pt, body.data(), body.data() + pt.size()).ok());
+  w.Write(body);
+  return w.Take();
+}
+
+// spec: data-format/message-body.md#un-framed-data (decrypt only)
+TEST(SdkNonFramed, DecryptsLegacySingleBlockMessages) {
+  auto kr = AesKeyring();
+  for (uint16_t id : {0x0014, 0x0078, 0x0178, 0x0478}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{5000}}) {
+      Bytes msg = NonFramedMessage(*FindSuite(id), *kr, Pattern(n), {{"k", "v"}});
+      auto out = Decrypt(kr, msg, AllowAll());
+      ASSERT_TRUE(out.ok()) << id << " " << out.status().ToString();
+      EXPECT_EQ(out->plaintext, Pattern(n));
+      EXPECT_EQ(out->header.content_type, ContentType::kNonFramed);
+      // Streaming in small chunks gives the same result; tampering and truncation fail.
+      auto dec = Decryptor::Create(std::make_shared<DefaultCmm>(kr), AllowAll()).value();
+      Bytes pt;
+      for (size_t off = 0; off < msg.size(); off += 100)
+        ASSERT_TRUE(dec->Update(ByteView(msg).subspan(off, std::min<size_t>(100, msg.size() - off)), pt).ok());
+      ASSERT_TRUE(dec->Finish(pt).ok());
+      EXPECT_EQ(pt, Pattern(n));
+      Bytes t = msg;
+      t[t.size() - 1] ^= 0x80;
+      EXPECT_FALSE(Decrypt(kr, t, AllowAll()).ok());
+      EXPECT_FALSE(Decrypt(kr, ByteView(msg).first(msg.size() - 1), AllowAll()).ok());
+    }
+  }
 }
 
 // spec: framework/default-cmm.md — the compressed point round-trips and a signature verifies.

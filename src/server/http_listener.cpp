@@ -28,6 +28,11 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+// Concrete executor types (not the type-erased any_io_executor): no allocation or indirect call
+// when handlers are dispatched.
+using Strand = net::strand<net::io_context::executor_type>;
+using StrandSocket = tcp::socket::rebind_executor<Strand>::other;
+using PlainStream = beast::basic_stream<tcp, Strand, beast::unlimited_rate_policy>;
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -277,8 +282,9 @@ class ListenerCore {
 
 // ---------------------------------------------------------------------------------------------
 
-// One connection. `Stream` is beast::tcp_stream today; a TLS stream (beast::ssl_stream over a
-// tcp_stream) needs only its own Begin() (handshake) and Shutdown() (TLS close_notify).
+// One connection. `Stream` is PlainStream (a Beast tcp stream) today; a TLS stream
+// (beast::ssl_stream over a PlainStream) needs only its own Begin() (handshake) and Shutdown()
+// (TLS close_notify).
 // Every handler runs on the stream's strand.
 template <typename Stream>
 class Session final : public SessionBase {
@@ -499,7 +505,7 @@ class Session final : public SessionBase {
 };
 
 void ListenerCore::Accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(net::make_strand(ioc_.get_executor()), [this](error_code ec, StrandSocket socket) {
     if (ec) {
       if (!acceptor_.is_open() || ec == net::error::operation_aborted) return;
       // Out of descriptors or similar: back off briefly instead of spinning.
@@ -511,7 +517,7 @@ void ListenerCore::Accept() {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto session = std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)));
+    auto session = std::make_shared<Session<PlainStream>>(*this, PlainStream(std::move(socket)));
     session->Begin();
     Accept();
   });
