@@ -1,0 +1,128 @@
+// Helpers shared by the KMS operations (declared in service_impl.h).
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include <rapidjson/document.h>
+
+#include "common/encoding.h"
+#include "kms/service_impl.h"
+
+namespace meridian::kms {
+
+std::string NewKeyId() {
+  Bytes r = crypto::RandomBytes(16);
+  r[6] = (r[6] & 0x0f) | 0x40;  // UUID version 4
+  r[8] = (r[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  std::string h = HexEncode(r);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+bool LooksLikeKeyId(std::string_view s) {
+  if (s.empty() || s.size() > kMaxKeyIdLength) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '-'; }) ||
+         (s.rfind("mrk-", 0) == 0 && s.size() == 36);
+}
+
+// Per-message key: HMAC-SHA256(material, "meridian-kms-v1" || nonce). Wiped by the caller.
+crypto::SecureBytes DeriveMessageKey(const crypto::SecureBytes& material, ByteView nonce) {
+  static constexpr std::string_view kLabel = "meridian-kms-v1";
+  uint8_t input[kLabel.size() + kBlobNonceSize];
+  std::memcpy(input, kLabel.data(), kLabel.size());
+  std::memcpy(input + kLabel.size(), nonce.data(), kBlobNonceSize);
+  auto d = crypto::HmacSha256(material.view(), ByteView(input, sizeof input));
+  crypto::SecureBytes key(ByteView(d.data(), d.size()));
+  crypto::Cleanse(d.data(), d.size());
+  return key;
+}
+
+std::string DefaultKeyPolicy(const std::string& partition, const std::string& account) {
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {\n"
+         "    \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"arn:" + partition + ":iam::" + account + ":root\"\n    },\n"
+         "    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
+// Structural validation of a key policy; the IAM engine compiles and enforces it.
+Status ValidatePolicyDocument(const std::string& policy) {
+  rapidjson::Document d;
+  d.Parse(policy.data(), policy.size());
+  if (d.HasParseError() || !d.IsObject()) return err::MalformedPolicy("The key policy is not valid JSON.");
+  auto st = d.FindMember("Statement");
+  if (st == d.MemberEnd() || !(st->value.IsArray() || st->value.IsObject()))
+    return err::MalformedPolicy("The key policy has no Statement element.");
+  auto check = [](const rapidjson::Value& s, size_t index) -> Status {
+    std::string where = "Statement " + std::to_string(index);
+    if (!s.IsObject()) return err::MalformedPolicy(where + " is not a JSON object.");
+    auto e = s.FindMember("Effect");
+    if (e == s.MemberEnd() || !e->value.IsString() ||
+        (std::string_view(e->value.GetString()) != "Allow" && std::string_view(e->value.GetString()) != "Deny"))
+      return err::MalformedPolicy(where + ": Effect must be \"Allow\" or \"Deny\".");
+    if (!s.HasMember("Action") && !s.HasMember("NotAction"))
+      return err::MalformedPolicy(where + " has no Action or NotAction.");
+    if (!s.HasMember("Principal") && !s.HasMember("NotPrincipal"))
+      return err::MalformedPolicy(where + " has no Principal: a key policy statement must name one.");
+    return Status::Ok();
+  };
+  if (st->value.IsObject()) return check(st->value, 0);
+  if (st->value.Empty()) return err::MalformedPolicy("The key policy has an empty Statement list.");
+  size_t i = 0;
+  for (const auto& s : st->value.GetArray()) MERIDIAN_RETURN_IF_ERROR(check(s, i++));
+  return Status::Ok();
+}
+
+
+Result<TagList> ParseTags(const JsonRequest& req) {
+  TagList tags;
+  const rapidjson::Value* v = req.Get("Tags");
+  if (!v) return tags;
+  if (!v->IsArray()) return SerializationError("Member Tags must be a list of {TagKey, TagValue}");
+  for (const auto& t : v->GetArray()) {
+    if (!t.IsObject()) return SerializationError("Member Tags must be a list of {TagKey, TagValue}");
+    JsonRequest tag(t);
+    MERIDIAN_ASSIGN_OR_RETURN(auto key, tag.RequiredString("TagKey", 1, 128));
+    MERIDIAN_ASSIGN_OR_RETURN(auto value, tag.OptString("TagValue", 0, 256));
+    if (!value) return MissingMemberError("tags.member.tagValue");
+    if (key.rfind("aws:", 0) == 0) return err::Tag("Tag keys beginning with 'aws:' are reserved for AWS use.");
+    tags.emplace_back(std::move(key), std::move(*value));
+  }
+  return tags;
+}
+
+Status MergeTags(TagList& tags, const TagList& add) {
+  for (const auto& [k, v] : add) {
+    auto it = std::find_if(tags.begin(), tags.end(), [&](const auto& t) { return t.first == k; });
+    if (it != tags.end()) it->second = v;
+    else tags.emplace_back(k, v);
+  }
+  if (tags.size() > kMaxTags)
+    return err::Tag("A KMS key can have at most " + std::to_string(kMaxTags) + " tags.");
+  std::sort(tags.begin(), tags.end());
+  return Status::Ok();
+}
+
+Result<Page> Paginate(const JsonRequest& req, size_t total, int64_t max_limit, int64_t default_limit) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto limit, req.OptInt("Limit", 1, max_limit));
+  MERIDIAN_ASSIGN_OR_RETURN(auto marker, req.OptString("Marker", 1, 1024));
+  Page p;
+  if (marker) {
+    if (marker->empty() || marker->size() > 9 || !std::all_of(marker->begin(), marker->end(), ::isdigit))
+      return err::InvalidMarker();
+    p.begin = std::stoul(*marker);
+    if (p.begin > total) return err::InvalidMarker();
+  }
+  p.end = std::min(total, p.begin + static_cast<size_t>(limit.value_or(default_limit)));
+  p.truncated = p.end < total;
+  return p;
+}
+
+void WritePageEnd(JsonWriter& w, const Page& p) {
+  w.Key("Truncated");
+  w.Bool(p.truncated);
+  if (p.truncated) {
+    w.Key("NextMarker");
+    w.String(std::to_string(p.end));
+  }
+}
+
+}  // namespace meridian::kms
