@@ -183,7 +183,7 @@ class ListenerCore {
     Accept();
     work_.emplace(ioc_.get_executor());
     const int threads = ThreadCount(options_);
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { RunThread(); });
     return Status::Ok();
   }
 
@@ -217,6 +217,18 @@ class ListenerCore {
   }
 
   uint16_t port() const { return port_; }
+
+  // An exception escaping a handler (a bug, or std::bad_alloc) must not take the thread down
+  // with it: the connection whose handler threw is dropped and the loop goes on.
+  void RunThread() {
+    while (true) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception&) {
+      }
+    }
+  }
 
   size_t connection_count() const {
     std::lock_guard<std::mutex> lock(sessions_mu_);

@@ -62,7 +62,8 @@ class RegionServer::Impl {
         root_key_(std::move(root_key)),
         credentials_(*storage_, root_key_),
         kms_(kms::KmsOptions{config_.region, config_.account_id}, *storage_, root_key_),
-        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, kms_) {}
+        kms_api_(kms_, "TrentService.", "kms", "kms"),
+        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_}) {}
 
   Status Bootstrap() {
     MERIDIAN_RETURN_IF_ERROR(credentials_.EnsureAccount(config_.account_id));
@@ -141,6 +142,7 @@ class RegionServer::Impl {
   iam::CredentialStore credentials_;
   iam::AccountAuthorizer authorizer_;
   kms::KmsService kms_;
+  ApiServiceAdapter<kms::KmsService> kms_api_;
   RequestPipeline pipeline_;
   std::vector<std::unique_ptr<HttpListener>> listeners_;
   std::thread maintenance_;

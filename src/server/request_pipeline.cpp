@@ -8,7 +8,11 @@
 namespace meridian::server {
 namespace {
 
-constexpr std::string_view kKmsTargetPrefix = "TrentService.";
+std::vector<std::string> SigningNames(const std::vector<ApiService*>& services) {
+  std::vector<std::string> names;
+  for (const ApiService* s : services) names.emplace_back(s->signing_name());
+  return names;
+}
 
 }  // namespace
 
@@ -22,12 +26,19 @@ std::string NewRequestId() {
 }
 
 RequestPipeline::RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials,
-                                 const iam::Authorizer& authorizer, kms::KmsService& kms, const Clock& clock)
+                                 const iam::Authorizer& authorizer, std::vector<ApiService*> services,
+                                 const Clock& clock)
     : options_(std::move(options)),
       authorizer_(authorizer),
-      kms_(kms),
-      kms_verifier_(sigv4::VerifierOptions{options_.region, {"kms"}},
-                    [&credentials](std::string_view id) { return credentials.Lookup(std::string(id)); }, clock) {}
+      services_(std::move(services)),
+      verifier_(sigv4::VerifierOptions{options_.region, SigningNames(services_)},
+                [&credentials](std::string_view id) { return credentials.Lookup(std::string(id)); }, clock) {}
+
+ApiService* RequestPipeline::Route(std::string_view amz_target) const {
+  for (ApiService* s : services_)
+    if (amz_target.substr(0, s->target_prefix().size()) == s->target_prefix()) return s;
+  return nullptr;
+}
 
 ApiResponse RequestPipeline::Error(const Status& status, std::string request_id) const {
   ApiResponse r;
@@ -50,24 +61,31 @@ ApiResponse RequestPipeline::Handle(const ApiRequest& request) const {
                         "Meridian serves the AWS JSON 1.1 protocol: send POST / with an X-Amz-Target header.", 404),
                  request_id);
   auto amz_target = sigv4::FindHeader(request.headers, "x-amz-target");
-  if (!amz_target || amz_target->substr(0, kKmsTargetPrefix.size()) != kKmsTargetPrefix)
+  ApiService* service = amz_target ? Route(*amz_target) : nullptr;
+  if (!service)
     return Error(Status("UnknownOperationException",
                         "The X-Amz-Target header is missing or names no service this endpoint serves "
-                        "(expected TrentService.<Operation>).", 400),
+                        "(expected TrentService.<Operation> or secretsmanager.<Operation>).", 400),
                  request_id);
-  const std::string_view operation = amz_target->substr(kKmsTargetPrefix.size());
+  const std::string_view operation = amz_target->substr(service->target_prefix().size());
 
-  // 2. Authentication.
+  // 2. Authentication: the signature must be scoped to this service.
   sigv4::RequestView view{request.method, path, query, request.headers, request.body, {}};
-  auto caller = kms_verifier_.Verify(view);
+  auto caller = verifier_.Verify(view);
   if (!caller.ok()) return Error(caller.status(), request_id);
+  if (caller->service != service->signing_name())
+    return Error(Status("InvalidSignatureException",
+                        "Credential should be scoped to correct service: '" + std::string(service->signing_name()) + "'.",
+                        400),
+                 request_id);
 
-  if (!kms::KmsService::Knows(operation))
-    return Error(Status("UnknownOperationException", "KMS has no operation named " + std::string(operation) + ".", 400),
+  if (!service->Knows(operation))
+    return Error(Status("UnknownOperationException", "The service has no operation named " + std::string(operation) + ".", 400),
                  request_id);
 
   // 3. Authorization.
-  iam::AuthorizationRequest authz{caller->principal_arn(), caller->account_id(), "kms:" + std::string(operation),
+  iam::AuthorizationRequest authz{caller->principal_arn(), caller->account_id(),
+                                  std::string(service->action_prefix()) + ":" + std::string(operation),
                                   options_.region, std::string(request.peer_ip), std::string(request.endpoint_id)};
   if (Status st = authorizer_.Authorize(authz); !st.ok()) return Error(st, request_id);
 
@@ -77,7 +95,7 @@ ApiResponse RequestPipeline::Handle(const ApiRequest& request) const {
   kms::Caller kms_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
-  Status st = kms_.Handle(operation, *doc, kms_caller, w);
+  Status st = service->Handle(operation, *doc, kms_caller, w);
   if (!st.ok()) {
     crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
     return Error(st, request_id);

@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "iam/authorizer.h"
 #include "iam/credential_store.h"
-#include "kms/kms.h"
+#include "server/api_service.h"
 #include "sigv4/verifier.h"
 
 namespace meridian::server {
@@ -44,19 +44,21 @@ struct PipelineOptions {
 
 class RequestPipeline {
  public:
-  // All references must outlive the pipeline.
+  // All references (and the services) must outlive the pipeline. Services are routed by their
+  // X-Amz-Target prefix.
   RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials, const iam::Authorizer& authorizer,
-                  kms::KmsService& kms, const Clock& clock = SystemClock::Instance());
+                  std::vector<ApiService*> services, const Clock& clock = SystemClock::Instance());
 
   ApiResponse Handle(const ApiRequest& request) const;
 
  private:
   ApiResponse Error(const Status& status, std::string request_id) const;
+  ApiService* Route(std::string_view amz_target) const;
 
   PipelineOptions options_;
   const iam::Authorizer& authorizer_;
-  kms::KmsService& kms_;
-  sigv4::Verifier kms_verifier_;
+  std::vector<ApiService*> services_;
+  sigv4::Verifier verifier_;  // accepts the signing names of every service
 };
 
 // A random request id in AWS's format (UUID v4).

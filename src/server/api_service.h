@@ -1,0 +1,51 @@
+// ApiService: what the request pipeline needs to know about a service it routes to.
+//
+// Each AWS JSON 1.1 service is named by its X-Amz-Target prefix ("TrentService." for KMS,
+// "secretsmanager." for Secrets Manager), signs with its SigV4 service name, and authorizes
+// actions under its IAM prefix ("kms:Encrypt"). The pipeline owns no service logic.
+#pragma once
+
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "common/aws_json.h"
+#include "common/status.h"
+#include "kms/kms.h"
+
+namespace meridian::server {
+
+class ApiService {
+ public:
+  virtual ~ApiService() = default;
+  virtual std::string_view target_prefix() const = 0;  // "TrentService."
+  virtual std::string_view signing_name() const = 0;   // SigV4 service: "kms"
+  virtual std::string_view action_prefix() const = 0;  // IAM action prefix: "kms"
+  virtual bool Knows(std::string_view operation) const = 0;
+  // Runs the operation (see KmsService::Handle for the contract on `out`).
+  virtual Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+                        JsonWriter& out) = 0;
+};
+
+// Adapts a service class with static Knows() and a Handle() member (KmsService, SecretsService).
+template <typename Service>
+class ApiServiceAdapter final : public ApiService {
+ public:
+  ApiServiceAdapter(Service& service, std::string_view target_prefix, std::string_view signing_name,
+                    std::string_view action_prefix)
+      : service_(service), target_prefix_(target_prefix), signing_name_(signing_name), action_prefix_(action_prefix) {}
+  std::string_view target_prefix() const override { return target_prefix_; }
+  std::string_view signing_name() const override { return signing_name_; }
+  std::string_view action_prefix() const override { return action_prefix_; }
+  bool Knows(std::string_view operation) const override { return Service::Knows(operation); }
+  Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+                JsonWriter& out) override {
+    return service_.Handle(operation, request, caller, out);
+  }
+
+ private:
+  Service& service_;
+  std::string_view target_prefix_, signing_name_, action_prefix_;
+};
+
+}  // namespace meridian::server
