@@ -61,6 +61,16 @@ TEST_F(CredentialStoreTest, FixedBootstrapCredentialsAreIdempotentAndSecretNever
   }
 }
 
+// Suites written for moto or LocalStack sign with access key "test" and secret "test".
+TEST_F(CredentialStoreTest, AcceptsEmulatorStyleTestCredentials) {
+  CredentialStore store(*storage_, root_);
+  ASSERT_TRUE(store.EnsureAccount("000000000000").ok());
+  ASSERT_TRUE(store.CreateAccessKey("000000000000", "arn:aws:iam::000000000000:root", "test", "test").ok());
+  ASSERT_TRUE(store.Lookup("test"));
+  EXPECT_FALSE(store.CreateAccessKey("000000000000", "arn:aws:iam::000000000000:root", "bad id!", "x").ok());
+  EXPECT_FALSE(store.CreateAccessKey("000000000000", "arn:aws:iam::000000000000:root", "empty", "").ok());
+}
+
 TEST_F(CredentialStoreTest, RejectsBadAccountIds) {
   CredentialStore store(*storage_, root_);
   EXPECT_FALSE(store.EnsureAccount("12345").ok());
