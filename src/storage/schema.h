@@ -20,15 +20,27 @@ inline constexpr std::string_view kAccessKeys = "access_keys";  // access key id
 inline constexpr std::string_view kKeys = "kms_keys";           // key id -> key metadata
 inline constexpr std::string_view kKeyMaterial = "kms_key_material";  // key id/version -> wrapped material
 inline constexpr std::string_view kAliases = "kms_aliases";     // alias name -> target key id
+inline constexpr std::string_view kSecrets = "secrets";         // "<account>/<name>" -> secret record (JSON)
+inline constexpr std::string_view kSecretVersions = "secret_versions";  // "<account>/<name>|<version id>" -> sealed value
+inline constexpr std::string_view kReplicationOutbox = "replication_outbox";  // "<peer>/<seq, 20 digits>" -> message
+inline constexpr std::string_view kReplicationState = "replication_state";    // "out/<peer>" next seq, "in/<source>" last applied
 }  // namespace tables
 
 inline constexpr std::string_view kV1Tables[] = {tables::kMeta, tables::kAccounts, tables::kAccessKeys,
                                                  tables::kKeys, tables::kKeyMaterial, tables::kAliases};
 
+// Version 2: Secrets Manager.
+inline constexpr std::string_view kV2Tables[] = {tables::kSecrets, tables::kSecretVersions};
+
+// Version 3: replication between regions (durable outbox per peer, applied high-water marks).
+inline constexpr std::string_view kV3Tables[] = {tables::kReplicationOutbox, tables::kReplicationState};
+
 inline constexpr Migration kMigrations[] = {
     {1, kV1Tables},
+    {2, kV2Tables},
+    {3, kV3Tables},
 };
 
-inline constexpr int kCurrentSchemaVersion = 1;
+inline constexpr int kCurrentSchemaVersion = 3;
 
 }  // namespace meridian::storage
