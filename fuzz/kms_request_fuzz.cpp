@@ -27,7 +27,7 @@ struct Fixture {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     storage = std::move(*meridian::storage::OpenSqlite(dir + "/kms.db"));
-    kms = std::make_unique<meridian::kms::KmsService>(meridian::kms::KmsOptions{"us-east-1", "111122223333"},
+    kms = std::make_unique<meridian::kms::KmsService>(meridian::kms::KmsOptions::SingleRegion("us-east-1", "111122223333"),
                                                       *storage, root);
     auto req = meridian::ParseJsonObject("{}");
     rapidjson::StringBuffer sb;

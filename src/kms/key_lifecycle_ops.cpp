@@ -36,12 +36,12 @@ Status KmsService::Impl::CreateKey(const JsonRequest& req, const Caller& caller,
   if (origin && *origin != "AWS_KMS")
     return err::Unsupported("Origin " + *origin + " is not supported: Meridian generates key material itself (AWS_KMS).");
   if (custom_store) return err::Unsupported("Custom key stores are not supported.");
-  if (multi_region.value_or(false))
-    return err::Unsupported("Multi-Region keys are not available in this deployment yet.");
   if (policy) MERIDIAN_RETURN_IF_ERROR(ValidatePolicyDocument(*policy));
 
   KeyRecord r;
-  r.key_id = NewKeyId();
+  r.multi_region = multi_region.value_or(false);
+  r.key_id = r.multi_region ? NewMultiRegionKeyId() : NewKeyId();
+  if (r.multi_region) r.primary_region = opts_.region;
   r.account_id = caller.account_id;
   r.region = opts_.region;
   r.arn = KeyArn(caller.account_id, r.key_id);
@@ -59,7 +59,7 @@ Status KmsService::Impl::CreateKey(const JsonRequest& req, const Caller& caller,
 
   w.StartObject();
   w.Key("KeyMetadata");
-  r.WriteMetadata(w);
+  r.WriteMetadata(w, opts_.partition);
   w.EndObject();
   return Status::Ok();
 }
@@ -69,7 +69,7 @@ Status KmsService::Impl::DescribeKey(const JsonRequest& req, const Caller& calle
   MERIDIAN_ASSIGN_OR_RETURN(auto key, LoadKey(req, "KeyId", true, caller));
   w.StartObject();
   w.Key("KeyMetadata");
-  key->record.WriteMetadata(w);
+  key->record.WriteMetadata(w, opts_.partition);
   w.EndObject();
   return Status::Ok();
 }
@@ -160,18 +160,28 @@ Status KmsService::Impl::ScheduleKeyDeletion(const JsonRequest& req, const Calle
   MERIDIAN_ASSIGN_OR_RETURN(auto days, req.OptInt("PendingWindowInDays", 7, 30));
   const int window = static_cast<int>(days.value_or(30));
   int64_t deletion_ms = 0;
+  std::string state;
   MERIDIAN_ASSIGN_OR_RETURN(auto arn, UpdateNamedKey(req, caller, [&](KeyRecord& r, storage::Transaction&) {
     MERIDIAN_RETURN_IF_ERROR(RequireNotPendingDeletion(r));
-    r.state = key_state::kPendingDeletion;
     r.pending_window_days = window;
-    r.deletion_ms = clock_.NowMillis() + window * kMsPerDay;
+    if (r.is_primary() && !r.replica_regions.empty()) {
+      // A primary outlives its replicas: its waiting period starts when the last one is gone.
+      r.state = key_state::kPendingReplicaDeletion;
+      r.deletion_ms = 0;
+    } else {
+      r.state = key_state::kPendingDeletion;
+      r.deletion_ms = clock_.NowMillis() + window * kMsPerDay;
+    }
     deletion_ms = r.deletion_ms;
+    state = r.state;
     return Status::Ok();
   }));
   w.StartObject();
   w.Key("KeyId"); w.String(arn);
-  w.Key("DeletionDate"); WriteTimestamp(w, deletion_ms);
-  w.Key("KeyState"); w.String(key_state::kPendingDeletion);
+  if (deletion_ms) {
+    w.Key("DeletionDate"); WriteTimestamp(w, deletion_ms);
+  }
+  w.Key("KeyState"); w.String(state);
   w.Key("PendingWindowInDays"); w.Int(window);
   w.EndObject();
   return Status::Ok();
@@ -179,7 +189,7 @@ Status KmsService::Impl::ScheduleKeyDeletion(const JsonRequest& req, const Calle
 
 Status KmsService::Impl::CancelKeyDeletion(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto arn, UpdateNamedKey(req, caller, [](KeyRecord& r, storage::Transaction&) {
-    if (r.state != key_state::kPendingDeletion)
+    if (r.state != key_state::kPendingDeletion && r.state != key_state::kPendingReplicaDeletion)
       return err::InvalidState(r.arn + " is not pending deletion.");
     r.state = key_state::kDisabled;
     r.deletion_ms = 0;

@@ -45,6 +45,12 @@ std::string KeyRecord::Serialize() const {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("multi_region"); w.Bool(multi_region);
+  w.Key("primary_region"); w.String(primary_region);
+  w.Key("replica_regions");
+  w.StartArray();
+  for (const auto& r : replica_regions) w.String(r);
+  w.EndArray();
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
@@ -90,10 +96,24 @@ Result<KeyRecord> KeyRecord::Parse(std::string_view json) {
     r.versions.push_back({v["id"].GetString(), v["created_ms"].GetInt64(), v["rotation_type"].GetString()});
   }
   if (r.versions.empty()) return corrupt();
+  if (d.HasMember("multi_region")) {
+    if (!d["multi_region"].IsBool() || !str("primary_region", r.primary_region) || !d.HasMember("replica_regions") ||
+        !d["replica_regions"].IsArray())
+      return corrupt();
+    r.multi_region = d["multi_region"].GetBool();
+    for (const auto& region : d["replica_regions"].GetArray()) {
+      if (!region.IsString()) return corrupt();
+      r.replica_regions.emplace_back(region.GetString());
+    }
+  }
   return r;
 }
 
-void KeyRecord::WriteMetadata(JsonWriter& w) const {
+std::string KeyRecord::ArnInRegion(std::string_view partition, std::string_view other_region) const {
+  return "arn:" + std::string(partition) + ":kms:" + std::string(other_region) + ":" + account_id + ":key/" + key_id;
+}
+
+void KeyRecord::WriteMetadata(JsonWriter& w, std::string_view partition) const {
   w.StartObject();
   w.Key("AWSAccountId"); w.String(account_id);
   w.Key("KeyId"); w.String(key_id);
@@ -106,6 +126,9 @@ void KeyRecord::WriteMetadata(JsonWriter& w) const {
   if (state == key_state::kPendingDeletion) {
     w.Key("DeletionDate"); WriteTimestamp(w, deletion_ms);
   }
+  if (state == key_state::kPendingReplicaDeletion) {
+    w.Key("PendingDeletionWindowInDays"); w.Int(pending_window_days);
+  }
   w.Key("Origin"); w.String(origin);
   w.Key("KeyManager"); w.String(key_manager);
   w.Key("CustomerMasterKeySpec"); w.String(key_spec);
@@ -114,7 +137,27 @@ void KeyRecord::WriteMetadata(JsonWriter& w) const {
   w.StartArray();
   w.String("SYMMETRIC_DEFAULT");
   w.EndArray();
-  w.Key("MultiRegion"); w.Bool(false);
+  w.Key("MultiRegion"); w.Bool(multi_region);
+  if (multi_region) {
+    w.Key("MultiRegionConfiguration");
+    w.StartObject();
+    w.Key("MultiRegionKeyType"); w.String(is_primary() ? "PRIMARY" : "REPLICA");
+    w.Key("PrimaryKey");
+    w.StartObject();
+    w.Key("Arn"); w.String(ArnInRegion(partition, primary_region));
+    w.Key("Region"); w.String(primary_region);
+    w.EndObject();
+    w.Key("ReplicaKeys");
+    w.StartArray();
+    for (const auto& r : replica_regions) {
+      w.StartObject();
+      w.Key("Arn"); w.String(ArnInRegion(partition, r));
+      w.Key("Region"); w.String(r);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
   w.EndObject();
 }
 

@@ -17,6 +17,8 @@ namespace key_state {
 inline constexpr char kEnabled[] = "Enabled";
 inline constexpr char kDisabled[] = "Disabled";
 inline constexpr char kPendingDeletion[] = "PendingDeletion";
+// A multi-Region primary scheduled for deletion while replicas remain: it waits for them.
+inline constexpr char kPendingReplicaDeletion[] = "PendingReplicaDeletion";
 }  // namespace key_state
 
 // One version of a key's backing material. The first is the material the key was created with;
@@ -49,13 +51,24 @@ struct KeyRecord {
   int64_t on_demand_rotation_start_ms = 0;
   std::vector<BackingKeyVersion> versions;  // oldest first; back() is current
 
+  // Multi-Region keys (key ids "mrk-..."): the same id and material in several regions. Each
+  // region's record holds its own view of the configuration, kept in sync by replication.
+  bool multi_region = false;
+  std::string primary_region;                // the region of the primary key
+  std::vector<std::string> replica_regions;  // sorted
+  bool is_primary() const { return multi_region && primary_region == region; }
+  bool is_replica() const { return multi_region && primary_region != region; }
+
   const BackingKeyVersion& current_version() const { return versions.back(); }
 
   std::string Serialize() const;
   static Result<KeyRecord> Parse(std::string_view json);
 
-  // Writes the KeyMetadata object (as DescribeKey returns it).
-  void WriteMetadata(JsonWriter& w) const;
+  // Writes the KeyMetadata object (as DescribeKey returns it). `partition` builds the ARNs of
+  // the other regions' keys in MultiRegionConfiguration.
+  void WriteMetadata(JsonWriter& w, std::string_view partition = "aws") const;
+  // The ARN of this key in another region.
+  std::string ArnInRegion(std::string_view partition, std::string_view other_region) const;
 };
 
 // Epoch milliseconds as AWS JSON timestamps (epoch seconds, fractional).

@@ -13,6 +13,7 @@
 //    any altered byte fails authentication.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@
 #include "common/status.h"
 #include "crypto/crypto.h"
 #include "crypto/root_key.h"
+#include "replication/peer_link.h"
+#include "replication/replication.h"
 #include "storage/storage.h"
 
 namespace meridian::kms {
@@ -39,6 +42,22 @@ struct KmsOptions {
   std::string region;      // e.g. "us-east-1"
   std::string account_id;  // the account whose keys this service holds
   std::string partition = "aws";
+  // Multi-Region keys. `regions` lists every region of the deployment (this one included):
+  // ReplicateKey may target the others. `outbox` carries replicated changes to them (null in a
+  // single-region deployment); `replication_enqueued` runs after a commit that enqueued any
+  // (it wakes the peer links).
+  std::vector<std::string> regions;
+  replication::Outbox* outbox = nullptr;
+  std::function<void()> replication_enqueued;
+
+  // A single-region service.
+  static KmsOptions SingleRegion(std::string region, std::string account_id) {
+    KmsOptions o;
+    o.region = std::move(region);
+    o.account_id = std::move(account_id);
+    o.regions = {o.region};
+    return o;
+  }
 };
 
 class KmsService {
@@ -76,6 +95,13 @@ class KmsService {
   // (KeyManager AWS, rotation on) on first use. Returns the key ARN.
   Result<std::string> EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
                                           const std::string& description);
+
+  // ---- Multi-Region replication. Registers the handlers that apply other regions' changes
+  // (replicas created, material added by rotation, shared properties, configuration,
+  // replicas deleted) on `inbox`; the expander adds key material to outgoing messages at send
+  // time (the outbox itself never holds material).
+  void RegisterReplicationHandlers(replication::Inbox& inbox);
+  replication::Expander ReplicationExpander();
 
   // Background duties that are due at the clock's current time: destroys keys whose deletion
   // date has passed and rotates keys whose automatic rotation is due. Idempotent; call

@@ -38,4 +38,19 @@ Result<std::string> KmsService::EnsureAwsManagedKey(const Caller& caller, const 
   return impl_->EnsureAwsManagedKey(caller, alias, description);
 }
 
+void KmsService::RegisterReplicationHandlers(replication::Inbox& inbox) {
+  Impl* impl = impl_.get();
+  inbox.Register(
+      "kms.",
+      [impl](storage::Transaction& txn, std::string_view source, const replication::WireEntry& entry) {
+        return impl->ApplyReplicated(txn, source, entry);
+      },
+      [impl](const replication::WireEntry& entry) { impl->AfterReplicatedCommit(entry); });
+}
+
+replication::Expander KmsService::ReplicationExpander() {
+  Impl* impl = impl_.get();
+  return [impl](const replication::Message& message) { return impl->ExpandForWire(message); };
+}
+
 }  // namespace meridian::kms

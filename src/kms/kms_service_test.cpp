@@ -37,7 +37,7 @@ class KmsServiceTest : public ::testing::Test {
     auto s = storage::OpenSqlite((dir_ / "kms.db").string());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
-    service_ = std::make_unique<KmsService>(KmsOptions{"us-east-1", "111122223333"}, *storage_, root_, clock_);
+    service_ = std::make_unique<KmsService>(KmsOptions::SingleRegion("us-east-1", "111122223333"), *storage_, root_, clock_);
   }
 
   // Calls an operation with a JSON request; returns the status and fills `response`.

@@ -19,8 +19,9 @@ Result<int> KmsService::Impl::RunDueMaintenance() {
         after = row.key;
         MERIDIAN_ASSIGN_OR_RETURN(auto r, KeyRecord::Parse(row.value));
         if (r.region != opts_.region) continue;
+        // Replicas never rotate on their own: their primary sends them its new material.
         if ((r.state == key_state::kPendingDeletion && r.deletion_ms <= now) ||
-            (r.rotation_enabled && r.state == key_state::kEnabled && r.next_rotation_ms <= now))
+            (r.rotation_enabled && r.state == key_state::kEnabled && r.next_rotation_ms <= now && !r.is_replica()))
           due.push_back(r.key_id);
       }
       if (rows.size() < 512) break;
@@ -42,9 +43,13 @@ Result<int> KmsService::Impl::RunDueMaintenance() {
           MERIDIAN_RETURN_IF_ERROR(txn->Delete(storage::tables::kAliases, a.key));
       }
       MERIDIAN_RETURN_IF_ERROR(KeyStore::Destroy(*txn, r));
-    } else if (r.rotation_enabled && r.state == key_state::kEnabled && r.next_rotation_ms <= now) {
-      MERIDIAN_RETURN_IF_ERROR(AddBackingVersion(r, *txn, "AUTOMATIC"));
+      // A deleted replica tells its primary, which may be waiting for it.
+      if (r.is_replica())
+        MERIDIAN_RETURN_IF_ERROR(Publish(*txn, r.primary_region, "kms.ReplicaDeleted",
+                                         "{\"key_id\":\"" + r.key_id + "\",\"region\":\"" + opts_.region + "\"}"));
+    } else if (r.rotation_enabled && r.state == key_state::kEnabled && r.next_rotation_ms <= now && !r.is_replica()) {
       while (r.next_rotation_ms <= now) r.next_rotation_ms += r.rotation_period_days * kMsPerDay;
+      MERIDIAN_RETURN_IF_ERROR(AddBackingVersion(r, *txn, "AUTOMATIC"));
       MERIDIAN_RETURN_IF_ERROR(KeyStore::WriteRecord(*txn, r));
     } else {
       continue;
@@ -52,6 +57,7 @@ Result<int> KmsService::Impl::RunDueMaintenance() {
     MERIDIAN_RETURN_IF_ERROR(txn->Commit());
     keys_.Invalidate(key_id);
     InvalidateAliases();
+    NotifyReplication();
     ++changed;
   }
   return changed;

@@ -2,6 +2,8 @@
 // ListKeyRotations.
 #include <algorithm>
 
+#include <rapidjson/stringbuffer.h>
+
 #include "kms/service_impl.h"
 
 namespace meridian::kms {
@@ -10,12 +12,31 @@ Status KmsService::Impl::RequireRotatable(const KeyRecord& r) {
   MERIDIAN_RETURN_IF_ERROR(RequireUsable(r));
   if (r.key_spec != "SYMMETRIC_DEFAULT" || r.origin != "AWS_KMS")
     return err::Unsupported("Only symmetric encryption keys with AWS_KMS key material can be rotated.");
+  if (r.is_replica())
+    return err::Unsupported(r.arn + " is a replica key: rotation is shared by every key of a multi-Region key and "
+                            "is managed on the primary key in " + r.primary_region + ".");
+  return Status::Ok();
+}
+
+Status KmsService::Impl::PublishSharedProperties(storage::Transaction& txn, const KeyRecord& r) {
+  if (!r.is_primary()) return Status::Ok();
+  for (const auto& replica : r.replica_regions) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    w.Key("key_id"); w.String(r.key_id);
+    w.Key("rotation_enabled"); w.Bool(r.rotation_enabled);
+    w.Key("rotation_period_days"); w.Int(r.rotation_period_days);
+    w.Key("next_rotation_ms"); w.Int64(r.next_rotation_ms);
+    w.EndObject();
+    MERIDIAN_RETURN_IF_ERROR(Publish(txn, replica, "kms.SharedPropertiesUpdated", std::string(sb.GetString(), sb.GetSize())));
+  }
   return Status::Ok();
 }
 
 Status KmsService::Impl::EnableKeyRotation(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto period, req.OptInt("RotationPeriodInDays", 90, 2560));
-  MERIDIAN_ASSIGN_OR_RETURN(auto arn, UpdateNamedKey(req, caller, [&](KeyRecord& r, storage::Transaction&) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto arn, UpdateNamedKey(req, caller, [&](KeyRecord& r, storage::Transaction& txn) {
     MERIDIAN_RETURN_IF_ERROR(RequireRotatable(r));
     const int days = static_cast<int>(period.value_or(r.rotation_enabled ? r.rotation_period_days : 365));
     if (!r.rotation_enabled || days != r.rotation_period_days) {
@@ -23,7 +44,7 @@ Status KmsService::Impl::EnableKeyRotation(const JsonRequest& req, const Caller&
       r.next_rotation_ms = clock_.NowMillis() + days * kMsPerDay;
     }
     r.rotation_enabled = true;
-    return Status::Ok();
+    return PublishSharedProperties(txn, r);
   }));
   (void)arn;
   w.StartObject();
@@ -32,11 +53,11 @@ Status KmsService::Impl::EnableKeyRotation(const JsonRequest& req, const Caller&
 }
 
 Status KmsService::Impl::DisableKeyRotation(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
-  MERIDIAN_ASSIGN_OR_RETURN(auto arn, UpdateNamedKey(req, caller, [&](KeyRecord& r, storage::Transaction&) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto arn, UpdateNamedKey(req, caller, [&](KeyRecord& r, storage::Transaction& txn) {
     MERIDIAN_RETURN_IF_ERROR(RequireRotatable(r));
     r.rotation_enabled = false;
     r.next_rotation_ms = 0;
-    return Status::Ok();
+    return PublishSharedProperties(txn, r);
   }));
   (void)arn;
   w.StartObject();

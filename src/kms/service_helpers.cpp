@@ -18,6 +18,8 @@ std::string NewKeyId() {
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
+std::string NewMultiRegionKeyId() { return "mrk-" + HexEncode(crypto::RandomBytes(16)); }
+
 bool LooksLikeKeyId(std::string_view s) {
   if (s.empty() || s.size() > kMaxKeyIdLength) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '-'; }) ||

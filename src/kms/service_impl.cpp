@@ -41,6 +41,8 @@ const std::unordered_map<std::string_view, KmsService::Impl::Op>& KmsService::Im
       {"GetKeyPolicy", &Impl::GetKeyPolicy},
       {"PutKeyPolicy", &Impl::PutKeyPolicy},
       {"ListKeyPolicies", &Impl::ListKeyPolicies},
+      {"ReplicateKey", &Impl::ReplicateKey},
+      {"UpdatePrimaryRegion", &Impl::UpdatePrimaryRegion},
   };
   return ops;
 }
@@ -125,12 +127,13 @@ Result<std::shared_ptr<const LoadedKey>> KmsService::Impl::LoadKey(const JsonReq
 
 Status KmsService::Impl::RequireUsable(const KeyRecord& r) {
   if (r.state == key_state::kDisabled) return err::Disabled(r.arn + " is disabled.");
-  if (r.state == key_state::kPendingDeletion) return err::InvalidState(r.arn + " is pending deletion.");
-  return Status::Ok();
+  return RequireNotPendingDeletion(r);
 }
 
 Status KmsService::Impl::RequireNotPendingDeletion(const KeyRecord& r) {
   if (r.state == key_state::kPendingDeletion) return err::InvalidState(r.arn + " is pending deletion.");
+  if (r.state == key_state::kPendingReplicaDeletion)
+    return err::InvalidState(r.arn + " is pending deletion: it is waiting for its replica keys to be deleted.");
   return Status::Ok();
 }
 
@@ -138,6 +141,20 @@ Status KmsService::Impl::AddBackingVersion(KeyRecord& r, storage::Transaction& t
   crypto::SecureBytes material = crypto::RandomSecret(crypto::kAesGcmKeySize);
   BackingKeyVersion v{HexEncode(crypto::RandomBytes(kBackingKeyIdSize)), clock_.NowMillis(), rotation_type};
   MERIDIAN_RETURN_IF_ERROR(keys_.WriteMaterial(txn, r.key_id, v.id_hex, material));
+  if (r.is_primary()) {
+    for (const auto& replica : r.replica_regions) {
+      rapidjson::StringBuffer sb;
+      JsonWriter w(sb);
+      w.StartObject();
+      w.Key("key_id"); w.String(r.key_id);
+      w.Key("version_id"); w.String(v.id_hex);
+      w.Key("created_ms"); w.Int64(v.created_ms);
+      w.Key("rotation_type"); w.String(v.rotation_type);
+      w.Key("next_rotation_ms"); w.Int64(r.next_rotation_ms);
+      w.EndObject();
+      MERIDIAN_RETURN_IF_ERROR(Publish(txn, replica, "kms.MaterialAdded", std::string(sb.GetString(), sb.GetSize())));
+    }
+  }
   r.versions.push_back(std::move(v));
   return Status::Ok();
 }

@@ -30,6 +30,8 @@ inline constexpr size_t kMaxKeyIdInput = 2048;
 
 // Key ids: UUID v4 for single-Region keys.
 std::string NewKeyId();
+// Multi-Region key ids: "mrk-" + 32 hex digits, the same in every region.
+std::string NewMultiRegionKeyId();
 bool LooksLikeKeyId(std::string_view s);
 // Per-message key: HMAC-SHA256(material, "meridian-kms-v1" || nonce) (docs/ciphertext-format.md).
 crypto::SecureBytes DeriveMessageKey(const crypto::SecureBytes& material, ByteView nonce);
@@ -94,6 +96,7 @@ class KmsService::Impl {
     MERIDIAN_RETURN_IF_ERROR(KeyStore::WriteRecord(*txn, *record));
     Status st = txn->Commit();
     keys_.Invalidate(key_id);
+    NotifyReplication();
     return st;
   }
   // Resolves KeyId (key id or ARN only) and applies `mutate`.
@@ -104,6 +107,8 @@ class KmsService::Impl {
     MERIDIAN_RETURN_IF_ERROR(UpdateKey(key_id, std::forward<Mutate>(mutate)));
     return key->record.arn;
   }
+  // Adds a new version of key material (creation or rotation); a multi-Region primary sends it
+  // to its replicas.
   Status AddBackingVersion(KeyRecord& r, storage::Transaction& txn, const std::string& rotation_type);
   static Result<EncryptionContext> ReadContext(const JsonRequest& req, const char* member);
   static Status CheckAlgorithm(const JsonRequest& req, const char* member);
@@ -157,12 +162,30 @@ class KmsService::Impl {
 
   // ---- rotation ----------------------------------------------------------------------
   static Status RequireRotatable(const KeyRecord& r);
+  // A multi-Region primary tells its replicas its rotation settings.
+  Status PublishSharedProperties(storage::Transaction& txn, const KeyRecord& r);
   Status EnableKeyRotation(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status DisableKeyRotation(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status GetKeyRotationStatus(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status RotateKeyOnDemand(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status ListKeyRotations(const JsonRequest& req, const Caller& caller, JsonWriter& w);
 
+  // ---- multi-Region keys ----------------------------------------------------------------
+  Status ReplicateKey(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status UpdatePrimaryRegion(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  // Enqueues a replicated change for `peer` inside `txn`; no-op without an outbox.
+  Status Publish(storage::Transaction& txn, const std::string& peer, std::string_view kind, std::string payload);
+  // Tells every other region of the key its current primary and replicas.
+  Status PublishConfiguration(storage::Transaction& txn, const KeyRecord& r, const std::string& except_region = "");
+  // Runs after a commit that may have enqueued replicated changes.
+  void NotifyReplication();
+  // Receiving side (replication_handlers.cpp).
+ public:
+  Status ApplyReplicated(storage::Transaction& txn, std::string_view source, const replication::WireEntry& entry);
+  void AfterReplicatedCommit(const replication::WireEntry& entry);
+  Result<std::string> ExpandForWire(const replication::Message& message);
+
+ private:
   // ---- key policies ------------------------------------------------------------------
   static Status CheckPolicyName(const JsonRequest& req, bool required);
   Status GetKeyPolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);

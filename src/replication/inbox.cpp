@@ -20,17 +20,17 @@ Result<uint64_t> ReadApplied(storage::Transaction& txn, std::string_view source)
 
 Inbox::Inbox(storage::Storage& storage) : storage_(storage) {}
 
-void Inbox::Register(std::string kind_prefix, Handler handler) {
-  handlers_[std::move(kind_prefix)] = std::move(handler);
+void Inbox::Register(std::string kind_prefix, Handler handler, AfterCommit after_commit) {
+  routes_[std::move(kind_prefix)] = Route{std::move(handler), std::move(after_commit)};
 }
 
-// The handler with the longest prefix of `kind`.
-const Inbox::Handler* Inbox::Find(std::string_view kind) const {
-  const Handler* best = nullptr;
+// The route with the longest prefix of `kind`.
+const Inbox::Route* Inbox::Find(std::string_view kind) const {
+  const Route* best = nullptr;
   size_t best_len = 0;
-  for (const auto& [prefix, handler] : handlers_)
+  for (const auto& [prefix, route] : routes_)
     if (kind.substr(0, prefix.size()) == prefix && (!best || prefix.size() > best_len)) {
-      best = &handler;
+      best = &route;
       best_len = prefix.size();
     }
   return best;
@@ -46,8 +46,8 @@ Result<uint64_t> Inbox::Apply(std::string_view source_region, const std::vector<
   for (const WireEntry& e : entries) {
     if (e.sequence <= applied) continue;  // already applied: a retried batch
     if (e.sequence != applied + 1) break;  // a gap: wait for the missing entries
-    const Handler* handler = Find(e.kind);
-    if (!handler)
+    const Route* route = Find(e.kind);
+    if (!route)
       return Status("ReplicationError", "no handler for replicated message kind " + e.kind, 500);
     MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
     // Re-read under the write lock: another delivery of the same batch may have raced us.
@@ -57,10 +57,11 @@ Result<uint64_t> Inbox::Apply(std::string_view source_region, const std::vector<
       continue;
     }
     if (e.sequence != current + 1) break;
-    MERIDIAN_RETURN_IF_ERROR((*handler)(*txn, source_region, e));
+    MERIDIAN_RETURN_IF_ERROR(route->handler(*txn, source_region, e));
     MERIDIAN_RETURN_IF_ERROR(
         txn->Put(storage::tables::kReplicationState, AppliedKey(source_region), std::to_string(e.sequence)));
     MERIDIAN_RETURN_IF_ERROR(txn->Commit());
+    if (route->after_commit) route->after_commit(e);
     applied = e.sequence;
   }
   return applied;

@@ -77,11 +77,14 @@ class Inbox {
   using Handler = std::function<Status(storage::Transaction& txn, std::string_view source_region,
                                        const WireEntry& entry)>;
 
+  // Runs after the transaction that applied an entry has committed (e.g. to drop caches).
+  using AfterCommit = std::function<void(const WireEntry& entry)>;
+
   explicit Inbox(storage::Storage& storage);
 
   // Routes kinds beginning with `kind_prefix` (e.g. "kms.") to `handler`; the longest matching
   // prefix wins. Register before the first Apply.
-  void Register(std::string kind_prefix, Handler handler);
+  void Register(std::string kind_prefix, Handler handler, AfterCommit after_commit = {});
 
   // Applies `entries` from `source_region` in order. Entries at or below the last applied
   // sequence are skipped; an entry beyond last+1 (a gap) stops the batch. Returns the last
@@ -90,10 +93,14 @@ class Inbox {
   Result<uint64_t> LastApplied(std::string_view source_region) const;
 
  private:
-  const Handler* Find(std::string_view kind) const;
+  struct Route {
+    Handler handler;
+    AfterCommit after_commit;
+  };
+  const Route* Find(std::string_view kind) const;
 
   storage::Storage& storage_;
-  std::map<std::string, Handler, std::less<>> handlers_;
+  std::map<std::string, Route, std::less<>> routes_;
 };
 
 // The batch format on the wire (JSON), shared by the link and the receiving endpoint:

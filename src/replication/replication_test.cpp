@@ -1,6 +1,7 @@
 // Outbox / Inbox / PeerLink semantics with two real SQLite stores standing for two regions. The
-// link's transport here hands batches straight to the receiving Inbox (and can be cut to model a
-// partition); the mutual-TLS transport between region processes is tested end to end.
+// link's transport (InProcessTransport) hands batches straight to the receiving Inbox and can be
+// cut to model a partition; the mutual-TLS transport between region processes is tested end to
+// end.
 #include "replication/peer_link.h"
 
 #include <gtest/gtest.h>
@@ -10,34 +11,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "replication/in_process_transport.h"
 #include "replication/replication.h"
 #include "storage/schema.h"
 
 namespace meridian::replication {
 namespace {
 
-class InboxTransport final : public Transport {
- public:
-  explicit InboxTransport(Inbox& inbox) : inbox_(inbox) {}
-  std::atomic<bool> partitioned{false};
-  std::atomic<int> calls{0};
-  // Drop the acknowledgement (the batch is applied, the sender does not hear back).
-  std::atomic<bool> lose_ack{false};
-  Result<std::string> Post(std::string_view path, std::string_view body) override {
-    calls++;
-    if (partitioned) return Status("ConnectionRefused", "peer unreachable", 503);
-    EXPECT_EQ(path, kReplicationPath);
-    std::string source;
-    std::vector<WireEntry> entries;
-    MERIDIAN_RETURN_IF_ERROR(DecodeBatch(body, source, entries));
-    MERIDIAN_ASSIGN_OR_RETURN(uint64_t applied, inbox_.Apply(source, entries));
-    if (lose_ack) return Status("Timeout", "acknowledgement lost", 504);
-    return EncodeAck(applied);
-  }
-
- private:
-  Inbox& inbox_;
-};
+using InboxTransport = InProcessTransport;
 
 class ReplicationTest : public ::testing::Test {
  protected:

@@ -61,7 +61,7 @@ class RegionServer::Impl {
         storage_(std::move(storage)),
         root_key_(std::move(root_key)),
         credentials_(*storage_, root_key_),
-        kms_(kms::KmsOptions{config_.region, config_.account_id}, *storage_, root_key_),
+        kms_(kms::KmsOptions::SingleRegion(config_.region, config_.account_id), *storage_, root_key_),
         kms_api_(kms_, "TrentService.", "kms", "kms"),
         pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_}) {}
 
