@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -66,26 +67,70 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
     if (!create.ok()) return ConfigError("\"root_key.create_if_missing\" must be a boolean");
     cfg.create_root_key_if_missing = create->value_or(false);
   }
-  const auto* listeners = c.Get("listeners");
-  if (!listeners || !listeners->IsArray() || listeners->Empty())
-    return ConfigError("\"listeners\" must list at least one {\"address\", \"port\"}");
-  for (const auto& l : listeners->GetArray()) {
+  if (const auto* tls = c.Get("tls")) {
+    if (!tls->IsObject()) return ConfigError("\"tls\" must be an object");
+    JsonRequest t(*tls);
+    for (auto [name, out] : {std::pair{"ca_file", &cfg.tls.ca_file}, std::pair{"cert_file", &cfg.tls.cert_file},
+                             std::pair{"key_file", &cfg.tls.key_file}}) {
+      auto v = t.OptString(name, 1, 4096);
+      if (!v.ok() || !*v) return ConfigError(std::string("\"tls.") + name + "\" is required (a file path)");
+      *out = **v;
+    }
+  }
+  auto parse_listener = [&](const rapidjson::Value& l, ListenerConfig& lc) -> Status {
     if (!l.IsObject()) return ConfigError("each listener must be an object");
     JsonRequest lr(l);
-    ListenerConfig lc;
     auto addr = lr.OptString("address");
     auto port = lr.OptInt("port", 0, 65535);
     auto vpce = lr.OptString("endpoint_id", 0, 64);
-    if (!addr.ok() || !port.ok() || !vpce.ok() || !*port)
+    auto tls = lr.OptBool("tls");
+    if (!addr.ok() || !port.ok() || !vpce.ok() || !tls.ok() || !*port)
       return ConfigError("a listener needs \"address\" (string) and \"port\" (0-65535)");
     if (*addr) lc.address = **addr;
     lc.port = static_cast<uint16_t>(**port);
     if (*vpce) lc.endpoint_id = **vpce;
-    if (!IsLoopbackAddress(lc.address))
+    lc.tls = tls->value_or(false);
+    if (lc.tls && !cfg.tls.configured())
       return ConfigError("listener " + lc.address + ":" + std::to_string(lc.port) +
-                         " would serve plaintext HTTP off loopback; bind it to 127.0.0.1 (TLS listeners come with "
-                         "the regions issue)");
+                         " serves TLS but the configuration has no \"tls\" certificate");
+    if (!lc.tls && !IsLoopbackAddress(lc.address))
+      return ConfigError("listener " + lc.address + ":" + std::to_string(lc.port) +
+                         " would serve plaintext HTTP off loopback; bind it to 127.0.0.1 or set \"tls\": true");
+    return Status::Ok();
+  };
+  const auto* listeners = c.Get("listeners");
+  if (!listeners || !listeners->IsArray() || listeners->Empty())
+    return ConfigError("\"listeners\" must list at least one {\"address\", \"port\"}");
+  for (const auto& l : listeners->GetArray()) {
+    ListenerConfig lc;
+    MERIDIAN_RETURN_IF_ERROR(parse_listener(l, lc));
     cfg.listeners.push_back(lc);
+  }
+  if (const auto* pl = c.Get("peer_listener")) {
+    ListenerConfig lc;
+    lc.tls = true;
+    if (!cfg.tls.configured()) return ConfigError("\"peer_listener\" needs the \"tls\" certificate (mutual TLS)");
+    rapidjson::Document copy;
+    copy.CopyFrom(*pl, copy.GetAllocator());
+    if (copy.IsObject()) copy.AddMember("tls", true, copy.GetAllocator());
+    MERIDIAN_RETURN_IF_ERROR(parse_listener(copy, lc));
+    cfg.peer_listener = lc;
+  }
+  if (const auto* peers = c.Get("peers")) {
+    if (!peers->IsArray()) return ConfigError("\"peers\" must be a list of {\"region\", \"endpoint\"}");
+    for (const auto& p : peers->GetArray()) {
+      if (!p.IsObject()) return ConfigError("each peer must be an object");
+      JsonRequest pr(p);
+      auto region = pr.OptString("region");
+      auto endpoint = pr.OptString("endpoint");
+      if (!region.ok() || !endpoint.ok() || !*region || !*endpoint || !IsValidRegionName(**region) ||
+          (*endpoint)->rfind("https://", 0) != 0)
+        return ConfigError("a peer needs \"region\" (a region name) and \"endpoint\" (https://host:port)");
+      if (**region == cfg.region) return ConfigError("a region cannot be its own peer");
+      cfg.peers.push_back({**region, **endpoint});
+    }
+    if (!cfg.peers.empty() && (!cfg.tls.configured() || cfg.tls.ca_file.empty()))
+      return ConfigError("peers are reached over mutual TLS: the configuration needs \"tls\" with ca_file");
   }
   auto threads = c.OptInt("threads", 0, 256);
   auto interval = c.OptInt("maintenance_interval_seconds", 1, 86400);
@@ -120,20 +165,52 @@ std::string RegionConfig::ToJson() const {
   w.Key("passphrase_env"); w.String(passphrase_env);
   w.Key("create_if_missing"); w.Bool(create_root_key_if_missing);
   w.EndObject();
-  w.Key("listeners");
-  w.StartArray();
-  for (const auto& l : listeners) {
+  auto write_listener = [&](const ListenerConfig& l) {
     w.StartObject();
     w.Key("address"); w.String(l.address);
     w.Key("port"); w.Uint(l.port);
     w.Key("endpoint_id"); w.String(l.endpoint_id);
+    w.Key("tls"); w.Bool(l.tls);
+    w.EndObject();
+  };
+  w.Key("listeners");
+  w.StartArray();
+  for (const auto& l : listeners) write_listener(l);
+  w.EndArray();
+  if (tls.configured()) {
+    w.Key("tls");
+    w.StartObject();
+    w.Key("ca_file"); w.String(tls.ca_file);
+    w.Key("cert_file"); w.String(tls.cert_file);
+    w.Key("key_file"); w.String(tls.key_file);
     w.EndObject();
   }
-  w.EndArray();
+  if (peer_listener) {
+    w.Key("peer_listener");
+    write_listener(*peer_listener);
+  }
+  if (!peers.empty()) {
+    w.Key("peers");
+    w.StartArray();
+    for (const auto& p : peers) {
+      w.StartObject();
+      w.Key("region"); w.String(p.region);
+      w.Key("endpoint"); w.String(p.endpoint);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.Key("threads"); w.Int(threads);
   w.Key("maintenance_interval_seconds"); w.Int(maintenance_interval_seconds);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+std::vector<std::string> RegionConfig::AllRegions() const {
+  std::vector<std::string> all{region};
+  for (const auto& p : peers) all.push_back(p.region);
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 std::string RegionConfig::DataPath(const std::string& name) const {

@@ -8,12 +8,18 @@
 //                  "passphrase_file": "/etc/meridian/passphrase",   // or:
 //                  "passphrase_env": "MERIDIAN_ROOT_PASSPHRASE",
 //                  "create_if_missing": false},
-//     "listeners": [{"address": "127.0.0.1", "port": 4566, "endpoint_id": "vpce-0abc"}],
+//     "listeners": [{"address": "127.0.0.1", "port": 4566, "endpoint_id": "vpce-0abc", "tls": false}],
+//     "tls": {"ca_file": "ca.pem", "cert_file": "us-east-1.pem", "key_file": "us-east-1.key"},
+//     "peer_listener": {"address": "127.0.0.1", "port": 5566},
+//     "peers": [{"region": "us-west-2", "endpoint": "https://127.0.0.1:5567"}],
 //     "threads": 2,
 //     "maintenance_interval_seconds": 60
 //   }
 //
-// Plaintext HTTP listeners are accepted only on loopback addresses. Bootstrap administrator
+// Plaintext HTTP listeners are accepted only on loopback addresses; "tls": true listeners serve
+// TLS 1.3 with the region certificate. Peers (the deployment's other regions) are reached, and
+// reach this region's peer listener, only over mutual TLS with certificates from the
+// deployment CA ("tls" is then required). Bootstrap administrator
 // credentials are never in the file: they come from the environment variables
 // MERIDIAN_ADMIN_ACCESS_KEY_ID and MERIDIAN_ADMIN_SECRET_ACCESS_KEY.
 #pragma once
@@ -31,6 +37,18 @@ struct ListenerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 4566;
   std::string endpoint_id;
+  bool tls = false;
+};
+
+struct PeerConfig {
+  std::string region;
+  std::string endpoint;  // "https://host:port" of the peer's peer listener
+};
+
+// The region's identity for TLS: its certificate and key, and the deployment CA.
+struct TlsFiles {
+  std::string ca_file, cert_file, key_file;
+  bool configured() const { return !cert_file.empty(); }
 };
 
 struct RegionConfig {
@@ -42,6 +60,9 @@ struct RegionConfig {
   std::string passphrase_env = "MERIDIAN_ROOT_PASSPHRASE";
   bool create_root_key_if_missing = false;
   std::vector<ListenerConfig> listeners;
+  TlsFiles tls;
+  std::optional<ListenerConfig> peer_listener;
+  std::vector<PeerConfig> peers;
   int threads = 0;  // 0: one per core
   int maintenance_interval_seconds = 60;
 
@@ -51,6 +72,8 @@ struct RegionConfig {
 
   // Absolute path of a file named relative to data_dir.
   std::string DataPath(const std::string& name) const;
+  // This region and its peers, sorted.
+  std::vector<std::string> AllRegions() const;
 };
 
 bool IsValidRegionName(std::string_view region);
