@@ -28,6 +28,8 @@
 #include "crypto/crypto.h"
 #include "iam/credential_store.h"
 #include "server/config.h"
+#include "server/edge_router.h"
+#include "server/http_listener.h"
 
 namespace meridian::cli {
 namespace {
@@ -108,7 +110,11 @@ int RunUp(const UpOptions& o) {
     if (!server::IsValidRegionName(r)) return fail("'" + r + "' is not a region name like us-east-1");
   if (!server::IsLoopbackAddress(o.address))
     return fail("--address must be a loopback address: `up` serves plaintext HTTP for local use");
-  if (static_cast<size_t>(o.port) + regions.size() > 65536) return fail("--port leaves no room for every region");
+  if (static_cast<size_t>(o.port) + regions.size() + 1 > 65536) return fail("--port leaves no room for every region");
+  // One region listens on --port itself; several listen on the ports after it, behind an edge
+  // endpoint on --port that routes by the region a request is signed for.
+  const bool edge = regions.size() > 1;
+  auto region_port = [&](size_t i) { return static_cast<uint16_t>(o.port + i + (edge ? 1 : 0)); };
   if (o.admin_access_key_id.empty() != o.admin_secret_access_key.empty())
     return fail("give both --admin-access-key-id and --admin-secret-access-key, or neither");
 
@@ -148,14 +154,14 @@ int RunUp(const UpOptions& o) {
     cfg.data_dir = dir + "/" + regions[i];
     cfg.passphrase_file = *passphrase;
     cfg.create_root_key_if_missing = true;
-    cfg.listeners.push_back({o.address, static_cast<uint16_t>(o.port + i), ""});
+    cfg.listeners.push_back({o.address, region_port(i), "", false});
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) return fail("cannot create " + cfg.data_dir + ": " + ec.message());
     ::chmod(cfg.data_dir.c_str(), 0700);
     if (Status st = WriteFileAtomically(cfg.data_dir + "/server.json", cfg.ToJson(), 0600); !st.ok())
       return fail(st.message());
-    cluster.region_endpoints[regions[i]] = "http://" + o.address + ":" + std::to_string(o.port + i);
-    children.push_back({regions[i], static_cast<uint16_t>(o.port + i), -1});
+    cluster.region_endpoints[regions[i]] = "http://" + o.address + ":" + std::to_string(region_port(i));
+    children.push_back({regions[i], region_port(i), -1});
   }
   if (Status st = cluster.Save(cluster_path); !st.ok()) return fail(st.message());
 
@@ -166,6 +172,8 @@ int RunUp(const UpOptions& o) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGCHLD);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (edge && PortAccepts(o.address, o.port))
+    return fail("port " + std::to_string(o.port) + " is already in use; choose another --port");
   for (auto& c : children) {
     if (PortAccepts(o.address, c.port))
       return fail("port " + std::to_string(c.port) + " is already in use; choose another --port");
@@ -212,6 +220,22 @@ int RunUp(const UpOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  // The edge endpoint (threads start only now, after every fork).
+  std::unique_ptr<server::EdgeRouter> router;
+  std::unique_ptr<server::HttpListener> edge_listener;
+  if (edge) {
+    std::map<std::string, std::string> targets;
+    for (const auto& c : children) targets[c.region] = o.address + ":" + std::to_string(c.port);
+    router = std::make_unique<server::EdgeRouter>(std::move(targets));
+    server::HttpListenerOptions lo;
+    lo.address = o.address;
+    lo.port = o.port;
+    lo.threads = 2;
+    edge_listener = std::make_unique<server::HttpListener>(
+        lo, [r = router.get()](const server::HttpRequest& q, server::HttpResponse& a) { r->Handle(q, a); });
+    if (Status st = edge_listener->Start(); !st.ok()) return stop_all(fail("edge endpoint: " + st.message()));
+    std::cout << "meridian: edge http://" << o.address << ":" << o.port << " (routes by the signed region)\n";
+  }
   std::cout << "meridian: account " << cluster.account_id << "\n";
   for (const auto& [region, endpoint] : cluster.region_endpoints)
     std::cout << "meridian: " << region << " " << endpoint << "\n";
@@ -230,6 +254,7 @@ int RunUp(const UpOptions& o) {
       continue;
     }
     std::cout << "meridian: stopping" << std::endl;
+    if (edge_listener) edge_listener->Stop();
     return stop_all(0);
   }
 }
@@ -241,7 +266,9 @@ void RegisterUpCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("up", "Start a local deployment (one process per region, SQLite storage)");
   cmd->add_option("--data-dir", o->data_dir, "Directory for keys, databases and cluster.json")->required();
   cmd->add_option("--regions", o->regions, "Comma-separated regions")->capture_default_str();
-  cmd->add_option("--port", o->port, "Port of the first region; region i listens on port+i")->capture_default_str();
+  cmd->add_option("--port", o->port,
+                  "Endpoint port; with several regions it is the edge endpoint and region i listens on port+1+i")
+      ->capture_default_str();
   cmd->add_option("--address", o->address, "Loopback address to listen on")->capture_default_str();
   cmd->add_option("--account-id", o->account_id, "12-digit account id (first start only)");
   cmd->add_option("--admin-access-key-id", o->admin_access_key_id, "Fixed bootstrap access key id")
