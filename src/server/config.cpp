@@ -132,6 +132,21 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
     if (!cfg.peers.empty() && (!cfg.tls.configured() || cfg.tls.ca_file.empty()))
       return ConfigError("peers are reached over mutual TLS: the configuration needs \"tls\" with ca_file");
   }
+  if (const auto* a = c.Get("audit")) {
+    if (!a->IsObject()) return ConfigError("\"audit\" must be an object");
+    JsonRequest ar(*a);
+    auto enabled = ar.OptBool("enabled");
+    auto dir = ar.OptString("directory", 1, 4096);
+    auto policy = ar.OptEnum("failure_policy", {"fail-closed", "best-effort"});
+    auto digest = ar.OptInt("digest_interval_seconds", 1, 86400);
+    if (!enabled.ok() || !dir.ok() || !policy.ok() || !digest.ok())
+      return ConfigError("\"audit\" takes enabled (bool), directory (path), failure_policy "
+                         "(\"fail-closed\" or \"best-effort\") and digest_interval_seconds (1-86400)");
+    cfg.audit_enabled = enabled->value_or(true);
+    if (*dir) cfg.audit_directory = **dir;
+    cfg.audit_best_effort = policy->value_or("fail-closed") == "best-effort";
+    cfg.audit_digest_interval_seconds = static_cast<int>(digest->value_or(300));
+  }
   auto threads = c.OptInt("threads", 0, 256);
   auto interval = c.OptInt("maintenance_interval_seconds", 1, 86400);
   if (!threads.ok()) return ConfigError("\"threads\" must be 0-256");
@@ -200,6 +215,13 @@ std::string RegionConfig::ToJson() const {
     }
     w.EndArray();
   }
+  w.Key("audit");
+  w.StartObject();
+  w.Key("enabled"); w.Bool(audit_enabled);
+  w.Key("directory"); w.String(audit_directory);
+  w.Key("failure_policy"); w.String(audit_best_effort ? "best-effort" : "fail-closed");
+  w.Key("digest_interval_seconds"); w.Int(audit_digest_interval_seconds);
+  w.EndObject();
   w.Key("threads"); w.Int(threads);
   w.Key("maintenance_interval_seconds"); w.Int(maintenance_interval_seconds);
   w.EndObject();

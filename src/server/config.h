@@ -12,6 +12,7 @@
 //     "tls": {"ca_file": "ca.pem", "cert_file": "us-east-1.pem", "key_file": "us-east-1.key"},
 //     "peer_listener": {"address": "127.0.0.1", "port": 5566},
 //     "peers": [{"region": "us-west-2", "endpoint": "https://127.0.0.1:5567"}],
+//     "audit": {"directory": "audit", "failure_policy": "fail-closed"},
 //     "threads": 2,
 //     "maintenance_interval_seconds": 60
 //   }
@@ -63,6 +64,13 @@ struct RegionConfig {
   TlsFiles tls;
   std::optional<ListenerConfig> peer_listener;
   std::vector<PeerConfig> peers;
+  // The audit trail (on by default): hash-chained JSON lines under audit_directory, fail-closed
+  // unless audit_best_effort ("audit": {"directory": ..., "failure_policy": "fail-closed" |
+  // "best-effort", "digest_interval_seconds": 300, "enabled": true}).
+  bool audit_enabled = true;
+  std::string audit_directory = "audit";
+  bool audit_best_effort = false;
+  int audit_digest_interval_seconds = 300;
   int threads = 0;  // 0: one per core
   int maintenance_interval_seconds = 60;
 

@@ -8,8 +8,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <charconv>
@@ -18,7 +22,10 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_set>
+
+#include "server/tls/identity.h"
 
 namespace meridian::server {
 namespace {
@@ -33,6 +40,7 @@ using error_code = boost::system::error_code;
 using Strand = net::strand<net::io_context::executor_type>;
 using StrandSocket = tcp::socket::rebind_executor<Strand>::other;
 using PlainStream = beast::basic_stream<tcp, Strand, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -142,14 +150,75 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   virtual void RequestStop() = 0;
   // Closes the connection now.
   virtual void ForceClose() = 0;
+  // The response to the request the connection is waiting on (AsyncHttpHandler); any thread.
+  virtual void DeliverResponse(HttpResponse response) = 0;
 };
+
+// What one request's HttpResponder talks to. It holds the connection (so that it outlives the
+// wait) until the response is delivered or the connection gives up (Detach), and the request's
+// storage (so the views stay valid) for as long as the responder exists.
+class HttpResponseSink {
+ public:
+  HttpResponseSink(std::shared_ptr<SessionBase> session, std::shared_ptr<const void> request_storage)
+      : session_(std::move(session)), request_storage_(std::move(request_storage)) {}
+
+  // Hands `response` to the connection, once; later calls and calls after Detach do nothing.
+  void Complete(HttpResponse response) {
+    std::shared_ptr<SessionBase> session;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      session = std::move(session_);
+      session_.reset();
+    }
+    if (session) session->DeliverResponse(std::move(response));
+  }
+
+  // The connection closed while waiting: release it.
+  void Detach() {
+    std::lock_guard<std::mutex> lock(mu_);
+    session_.reset();
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<SessionBase> session_;  // guarded by mu_; null once completed or detached
+  const std::shared_ptr<const void> request_storage_;
+};
+
+HttpResponder::HttpResponder(std::shared_ptr<HttpResponseSink> sink) : sink_(std::move(sink)) {}
+
+HttpResponder& HttpResponder::operator=(HttpResponder&& other) noexcept {
+  if (this != &other) {
+    HttpResponder discarded(std::move(*this));  // answers 500 if it was still pending
+    sink_ = std::move(other.sink_);
+  }
+  return *this;
+}
+
+HttpResponder::~HttpResponder() {
+  if (!sink_) return;
+  HttpResponse failure;
+  SetError(failure, 500, "InternalFailure", "The server failed to process the request.");
+  try {
+    sink_->Complete(std::move(failure));
+  } catch (...) {  // out of memory while posting: the connection is closed by Stop() at the latest
+  }
+}
+
+void HttpResponder::Send(HttpResponse response) {
+  if (!sink_) return;
+  std::shared_ptr<HttpResponseSink> sink = std::move(sink_);
+  sink_.reset();
+  sink->Complete(std::move(response));
+}
 
 // The listener proper: the acceptor, the threads, and the registry of open connections.
 class ListenerCore {
  public:
-  ListenerCore(HttpListenerOptions options, HttpHandler handler)
+  ListenerCore(HttpListenerOptions options, HttpHandler handler, AsyncHttpHandler async_handler)
       : options_(std::move(options)),
         handler_(std::move(handler)),
+        async_handler_(std::move(async_handler)),
         ioc_(ThreadCount(options_)),
         acceptor_(net::make_strand(ioc_)),
         retry_timer_(acceptor_.get_executor()) {}
@@ -164,6 +233,11 @@ class ListenerCore {
   Status Start() {
     std::lock_guard<std::mutex> lock(lifecycle_mu_);
     if (started_) return ListenError("the listener is already started");
+    if (options_.tls && !ssl_context_) {
+      net::ssl::context context(net::ssl::context::tls_server);
+      MERIDIAN_RETURN_IF_ERROR(tls::ConfigureServerContext(context.native_handle(), *options_.tls));
+      ssl_context_.emplace(std::move(context));
+    }
     error_code ec;
     net::ip::address address = net::ip::make_address(options_.address, ec);
     if (ec) return ListenError("invalid listen address '" + options_.address + "': " + ec.message());
@@ -238,6 +312,7 @@ class ListenerCore {
   // Used by sessions.
   const HttpListenerOptions& options() const { return options_; }
   const HttpHandler& handler() const { return handler_; }
+  const AsyncHttpHandler& async_handler() const { return async_handler_; }
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
   void Register(SessionBase* s) {
     std::lock_guard<std::mutex> lock(sessions_mu_);
@@ -274,8 +349,10 @@ class ListenerCore {
   }
 
   const HttpListenerOptions options_;
-  const HttpHandler handler_;
+  const HttpHandler handler_;             // one of the two is set
+  const AsyncHttpHandler async_handler_;
   net::io_context ioc_;
+  std::optional<net::ssl::context> ssl_context_;  // set by Start() when options_.tls
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
@@ -294,34 +371,46 @@ class ListenerCore {
 
 // ---------------------------------------------------------------------------------------------
 
-// One connection. `Stream` is PlainStream (a Beast tcp stream) today; a TLS stream
-// (beast::ssl_stream over a PlainStream) needs only its own Begin() (handshake) and Shutdown()
-// (TLS close_notify).
-// Every handler runs on the stream's strand.
+// One connection over `Stream`: PlainStream (a Beast tcp stream) or TlsStream (a Beast ssl_stream
+// over a PlainStream); TLS adds a handshake before the first request and close_notify after the
+// last response. Every handler runs on the stream's strand.
 template <typename Stream>
 class Session final : public SessionBase {
  public:
-  Session(ListenerCore& listener, Stream stream)
-      : listener_(listener), stream_(std::move(stream)) {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  template <typename... StreamArgs>
+  explicit Session(ListenerCore& listener, StreamArgs&&... stream_args)
+      : listener_(listener),
+        stream_(std::forward<StreamArgs>(stream_args)...),
+        request_(std::make_shared<RequestStorage>()) {
     listener_.Register(this);
+    request_->endpoint_id = listener_.options().endpoint_id;
     error_code ec;
     tcp::endpoint peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) {
-      peer_ip_ = peer.address().to_string();
+      request_->peer_ip = peer.address().to_string();
       peer_port_ = peer.port();
     }
   }
   ~Session() override { listener_.Unregister(this); }
 
   void Begin() {
-    net::dispatch(stream_.get_executor(), [self = Self()] { self->ReadRequest(); });
+    net::dispatch(stream_.get_executor(), [self = Self()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadRequest();
+      }
+    });
   }
 
   void RequestStop() override {
     net::dispatch(stream_.get_executor(), [self = Self()] {
-      // Waiting for a request that has not started: nothing in flight, close now.
-      if (self->state_ == State::kReading && self->buffer_.size() == 0 &&
-          !(self->parser_ && self->parser_->got_some()))
+      // Waiting for a request that has not started (or still shaking hands): close now.
+      if (self->state_ == State::kHandshaking ||
+          (self->state_ == State::kReading && self->buffer_.size() == 0 &&
+           !(self->request_->parser && self->request_->parser->got_some())))
         self->CloseSocket();
     });
   }
@@ -330,31 +419,75 @@ class Session final : public SessionBase {
     net::dispatch(stream_.get_executor(), [self = Self()] { self->CloseSocket(); });
   }
 
+  void DeliverResponse(HttpResponse response) override {
+    // Inline when called on this connection's strand (a handler answering at once), else queued.
+    net::dispatch(stream_.get_executor(), [self = Self(), response = std::move(response)]() mutable {
+      self->OnDeliveredResponse(std::move(response));
+    });
+  }
+
  private:
-  enum class State { kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class State { kHandshaking, kReading, kHandling, kWriting, kLingering, kClosed };
   using Parser = http::request_parser<http::string_body>;
+
+  // What the HttpRequest views point into, besides the listener's options. Separate from the
+  // session so that a pending HttpResponder keeps it alive even if the connection is closed.
+  struct RequestStorage {
+    std::optional<Parser> parser;
+    std::vector<HttpHeader> headers;
+    std::string peer_ip;
+    std::string endpoint_id;
+    std::string peer_certificate_name;
+    std::string peer_certificate_region;
+  };
 
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
   auto& Socket() { return beast::get_lowest_layer(stream_).socket(); }
   void ArmTimer() { beast::get_lowest_layer(stream_).expires_after(listener_.options().io_timeout); }
+  std::chrono::milliseconds LingerTimeout() const {
+    return std::min<std::chrono::milliseconds>(listener_.options().io_timeout, std::chrono::seconds(2));
+  }
+  Parser& parser() { return *request_->parser; }
+
+  // TLS 1.3 only, as configured on the listener's context: anything else (TLS 1.2, plaintext
+  // HTTP, a missing or untrusted client certificate under mutual TLS) fails here, and the
+  // connection closes without an HTTP answer.
+  void Handshake() {
+    state_ = State::kHandshaking;
+    ArmTimer();
+    stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](error_code ec) {
+      if (ec) return self->CloseSocket();
+      self->ReadPeerIdentity();
+      self->ReadRequest();
+    });
+  }
+
+  void ReadPeerIdentity() {
+    if constexpr (kTls) {
+      SSL* ssl = stream_.native_handle();
+      const X509* certificate = SSL_get0_peer_certificate(ssl);
+      if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return;
+      tls::CertificateIdentity identity = tls::IdentityOf(certificate);
+      request_->peer_certificate_name = std::move(identity.common_name);
+      request_->peer_certificate_region = std::move(identity.region);
+    }
+  }
 
   void ReadRequest() {
     if (listener_.stopping() && buffer_.size() == 0) return Shutdown();
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(
-        std::min<size_t>(listener_.options().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(listener_.options().max_body_bytes);
+    Parser& p = request_->parser.emplace();
+    p.header_limit(static_cast<uint32_t>(std::min<size_t>(listener_.options().max_header_bytes, UINT32_MAX)));
+    p.body_limit(listener_.options().max_body_bytes);
     state_ = State::kReading;
     ArmTimer();
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = Self()](error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(stream_, buffer_, p, [self = Self()](error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(error_code ec) {
     if (ec) return OnReadError(ec);
-    if (parser_->is_done()) return HandleRequest();
+    if (parser().is_done()) return HandleRequest();
     // A body follows. A client that sent "Expect: 100-continue" waits for our go-ahead.
-    const auto& fields = parser_->get();
+    const auto& fields = parser().get();
     auto expect = fields.find(http::field::expect);
     if (expect != fields.end() && EqualsIgnoreCase(View(expect->value()), "100-continue") &&
         buffer_.size() == 0) {
@@ -370,7 +503,7 @@ class Session final : public SessionBase {
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_, [self = Self()](error_code ec, size_t) {
+    http::async_read(stream_, buffer_, parser(), [self = Self()](error_code ec, size_t) {
       if (ec) return self->OnReadError(ec);
       self->HandleRequest();
     });
@@ -380,7 +513,7 @@ class Session final : public SessionBase {
     static const auto& http_category = http::make_error_code(http::error::end_of_stream).category();
     if (ec.category() != http_category || ec == http::error::end_of_stream ||
         ec == http::error::partial_message) {
-      // Timeout, reset, abort, or the client closed: nothing to answer.
+      // Timeout, reset, abort, TLS failure, or the client closed: nothing to answer.
       return CloseSocket();
     }
     response_ = HttpResponse{};
@@ -402,34 +535,59 @@ class Session final : public SessionBase {
 
   void HandleRequest() {
     state_ = State::kHandling;
-    auto& message = parser_->get();
-    headers_.clear();
-    for (const auto& field : message) headers_.push_back({View(field.name_string()), View(field.value())});
+    RequestStorage& storage = *request_;
+    auto& message = parser().get();
+    storage.headers.clear();
+    for (const auto& field : message) storage.headers.push_back({View(field.name_string()), View(field.value())});
     HttpRequest request;
     request.method = View(message.method_string());
     request.target = View(message.target());
     const size_t q = request.target.find('?');
     request.path = request.target.substr(0, q);
     request.query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-    request.headers = headers_;
+    request.headers = storage.headers;
     request.body = message.body();
-    request.peer_ip = peer_ip_;
+    request.peer_ip = storage.peer_ip;
     request.peer_port = peer_port_;
-    request.endpoint_id = listener_.options().endpoint_id;
+    request.endpoint_id = storage.endpoint_id;
     request.keep_alive = message.keep_alive();
+    request.tls = kTls;
+    request.peer_certificate_name = storage.peer_certificate_name;
+    request.peer_certificate_region = storage.peer_certificate_region;
     head_only_ = message.method() == http::verb::head;
+    request_keep_alive_ = request.keep_alive;
 
     response_.status = 200;
     response_.content_type.clear();
     response_.headers.clear();
     response_.body.clear();
     response_.close = false;
+
+    if (const AsyncHttpHandler& async_handler = listener_.async_handler()) {
+      // The response arrives through the responder (OnDeliveredResponse), maybe before the
+      // handler returns: nothing may touch the session's state after the call.
+      pending_ = std::make_shared<HttpResponseSink>(Self(), request_);
+      HttpResponder responder(pending_);
+      try {
+        async_handler(request, std::move(responder));
+      } catch (...) {
+        // The responder was destroyed during unwinding (500), or the handler kept it.
+      }
+      return;
+    }
     try {
       listener_.handler()(request, response_);
     } catch (...) {
       SetError(response_, 500, "InternalFailure", "The server failed to process the request.");
     }
     WriteResponse(request.keep_alive && !response_.close && !listener_.stopping());
+  }
+
+  void OnDeliveredResponse(HttpResponse response) {
+    if (state_ != State::kHandling || !pending_) return;  // closed meanwhile (Stop, error)
+    pending_.reset();
+    response_ = std::move(response);
+    WriteResponse(request_keep_alive_ && !response_.close && !listener_.stopping());
   }
 
   void WriteResponse(bool keep_alive) {
@@ -470,17 +628,27 @@ class Session final : public SessionBase {
     });
   }
 
-  // Orderly close: FIN after the last response. When the client may still be sending (an unread
-  // body after an error, pipelined requests), read and discard until it closes or a short
-  // deadline passes: closing with unread data sends RST, which can destroy the response before
-  // the client reads it.
+  // Orderly close after the last response. TLS first sends close_notify and waits (briefly) for
+  // the client's. Then FIN; when the client may still be sending (an unread body after an error,
+  // pipelined requests), read and discard until it closes or a short deadline passes: closing
+  // with unread data sends RST, which can destroy the response before the client reads it.
   void Shutdown() {
+    state_ = State::kLingering;
+    beast::get_lowest_layer(stream_).expires_after(LingerTimeout());
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = Self()](error_code ec) {
+        if (!ec) return self->CloseSocket();  // the client answered close_notify: nothing follows
+        self->ShutdownTcp(/*discard=*/true);
+      });
+    } else {
+      ShutdownTcp(linger_ || buffer_.size() != 0);
+    }
+  }
+
+  void ShutdownTcp(bool discard) {
     error_code ignored;
     Socket().shutdown(tcp::socket::shutdown_send, ignored);
-    if (!linger_ && buffer_.size() == 0) return CloseSocket();
-    state_ = State::kLingering;
-    beast::get_lowest_layer(stream_).expires_after(
-        std::min<std::chrono::milliseconds>(listener_.options().io_timeout, std::chrono::seconds(2)));
+    if (!discard || state_ == State::kClosed) return CloseSocket();
     buffer_.clear();
     Discard();
   }
@@ -496,6 +664,10 @@ class Session final : public SessionBase {
   void CloseSocket() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    if (pending_) {  // a responder is still out: it must not keep this connection
+      pending_->Detach();
+      pending_.reset();
+    }
     error_code ignored;
     beast::get_lowest_layer(stream_).cancel();
     Socket().close(ignored);
@@ -504,14 +676,14 @@ class Session final : public SessionBase {
   ListenerCore& listener_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<Parser> parser_;
-  std::vector<HttpHeader> headers_;
+  const std::shared_ptr<RequestStorage> request_;
+  std::shared_ptr<HttpResponseSink> pending_;  // the request's sink while an async handler owes a response
   HttpResponse response_;
   std::string head_;
-  std::string peer_ip_;
   uint16_t peer_port_ = 0;
   State state_ = State::kReading;
   bool keep_alive_ = true;
+  bool request_keep_alive_ = true;
   bool head_only_ = false;
   bool linger_ = false;
 };
@@ -529,8 +701,13 @@ void ListenerCore::Accept() {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto session = std::make_shared<Session<PlainStream>>(*this, PlainStream(std::move(socket)));
-    session->Begin();
+    if (ssl_context_) {
+      auto session = std::make_shared<Session<TlsStream>>(*this, PlainStream(std::move(socket)), *ssl_context_);
+      session->Begin();
+    } else {
+      auto session = std::make_shared<Session<PlainStream>>(*this, PlainStream(std::move(socket)));
+      session->Begin();
+    }
     Accept();
   });
 }
@@ -543,7 +720,10 @@ class HttpListener::Impl : public ListenerCore {
 };
 
 HttpListener::HttpListener(HttpListenerOptions options, HttpHandler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), AsyncHttpHandler())) {}
+
+HttpListener::HttpListener(HttpListenerOptions options, AsyncHttpHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), HttpHandler(), std::move(handler))) {}
 
 HttpListener::~HttpListener() = default;
 

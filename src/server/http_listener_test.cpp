@@ -1,5 +1,6 @@
 // HttpListener, driven in-process by a small Beast client over real loopback sockets.
 #include "server/http_listener.h"
+#include "server/http_test_client.h"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using Response = http::response<http::string_body>;
+using test_support::Client;
+using test_support::Get;
+using test_support::Post;
 
 // Echoes what the listener parsed, so tests can check every field.
 void EchoHandler(const HttpRequest& r, HttpResponse& out) {
@@ -36,65 +40,6 @@ void EchoHandler(const HttpRequest& r, HttpResponse& out) {
              " peer=" + std::string(r.peer_ip) + " port=" + std::to_string(r.peer_port) +
              " headers=" + std::to_string(r.headers.size()) +
              " host=" + std::string(r.Header("HOST").value_or("-"));
-}
-
-class Client {
- public:
-  explicit Client(uint16_t port) : socket_(ioc_) {
-    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    // Never let a test hang on a read: give up after 5 s.
-    timeval tv{5, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-
-  void Send(std::string_view bytes) { net::write(socket_, net::buffer(bytes.data(), bytes.size())); }
-
-  void Send(http::request<http::string_body> request) {
-    request.prepare_payload();
-    http::write(socket_, request);
-  }
-
-  Response Read() {
-    Response response;
-    http::read(socket_, buffer_, response);
-    return response;
-  }
-
-  // Whether the server closed the connection (EOF or reset) before `timeout`.
-  bool ClosedWithin(std::chrono::milliseconds timeout) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char c;
-    boost::system::error_code ec;
-    while (true) {
-      size_t n = socket_.read_some(net::buffer(&c, 1), ec);
-      if (ec == net::error::eof || ec == net::error::connection_reset) return true;
-      if (ec) return false;  // timed out: still open
-      (void)n;               // unexpected byte: keep reading
-    }
-  }
-
-  tcp::socket& socket() { return socket_; }
-
- private:
-  net::io_context ioc_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
-};
-
-http::request<http::string_body> Get(std::string target) {
-  http::request<http::string_body> r(http::verb::get, target, 11);
-  r.set(http::field::host, "localhost");
-  return r;
-}
-
-http::request<http::string_body> Post(std::string target, std::string body) {
-  http::request<http::string_body> r(http::verb::post, target, 11);
-  r.set(http::field::host, "localhost");
-  r.set(http::field::content_type, "application/x-amz-json-1.1");
-  r.body() = std::move(body);
-  return r;
 }
 
 std::unique_ptr<HttpListener> StartListener(HttpListenerOptions options,

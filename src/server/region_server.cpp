@@ -1,6 +1,7 @@
 #include "server/region_server.h"
 
 #include <condition_variable>
+#include <future>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "audit/audit_log.h"
 #include "common/log.h"
 #include "crypto/root_key.h"
 #include "iam/authorizer.h"
@@ -56,14 +58,16 @@ Result<crypto::RootKey> OpenRootKey(const RegionConfig& config) {
 
 class RegionServer::Impl {
  public:
-  explicit Impl(RegionConfig config, std::unique_ptr<storage::Storage> storage, crypto::RootKey root_key)
+  explicit Impl(RegionConfig config, std::unique_ptr<storage::Storage> storage, crypto::RootKey root_key,
+                std::unique_ptr<audit::AuditLog> audit)
       : config_(std::move(config)),
         storage_(std::move(storage)),
         root_key_(std::move(root_key)),
+        audit_(std::move(audit)),
         credentials_(*storage_, root_key_),
         kms_(kms::KmsOptions::SingleRegion(config_.region, config_.account_id), *storage_, root_key_),
         kms_api_(kms_, "TrentService.", "kms", "kms"),
-        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_}) {}
+        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_}, audit_.get()) {}
 
   Status Bootstrap() {
     MERIDIAN_RETURN_IF_ERROR(credentials_.EnsureAccount(config_.account_id));
@@ -104,6 +108,10 @@ class RegionServer::Impl {
     cv_.notify_all();
     for (auto& l : listeners_) l->Stop();
     if (maintenance_.joinable()) maintenance_.join();
+    if (audit_) {
+      if (Status st = audit_->Close(); !st.ok())
+        log::Error("audit_close_failed", {{"region", config_.region}, {"error", st.ToString()}});
+    }
     log::Info("stopped", {{"region", config_.region}});
   }
 
@@ -114,7 +122,11 @@ class RegionServer::Impl {
   void Serve(const HttpRequest& request, HttpResponse& response) {
     ApiRequest api{request.method, request.target, request.headers, request.body, request.peer_ip,
                    request.endpoint_id};
-    ApiResponse r = pipeline_.Handle(api);
+    // The listener is synchronous: wait for the pipeline (and the audit record's group commit).
+    std::promise<ApiResponse> promise;
+    auto future = promise.get_future();
+    pipeline_.Handle(api, [&promise](ApiResponse r) { promise.set_value(std::move(r)); });
+    ApiResponse r = future.get();
     if (r.status >= 500) log::Error("request_failed", {{"region", config_.region}, {"status", std::to_string(r.status)}});
     response.status = r.status;
     response.content_type = std::move(r.content_type);
@@ -139,6 +151,7 @@ class RegionServer::Impl {
   RegionConfig config_;
   std::unique_ptr<storage::Storage> storage_;
   crypto::RootKey root_key_;
+  std::unique_ptr<audit::AuditLog> audit_;  // null when auditing is off
   iam::CredentialStore credentials_;
   iam::AccountAuthorizer authorizer_;
   kms::KmsService kms_;
@@ -157,7 +170,17 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Open(RegionConfig config) {
   if (ec) return StartupError("cannot create data directory " + config.data_dir + ": " + ec.message());
   MERIDIAN_ASSIGN_OR_RETURN(auto root_key, OpenRootKey(config));
   MERIDIAN_ASSIGN_OR_RETURN(auto storage, storage::OpenSqlite(config.DataPath("meridian.db")));
-  auto impl = std::make_unique<Impl>(std::move(config), std::move(storage), std::move(root_key));
+  std::unique_ptr<audit::AuditLog> audit;
+  if (config.audit_enabled) {
+    audit::AuditLogOptions options;
+    options.directory = config.DataPath(config.audit_directory);
+    options.region = config.region;
+    options.failure_policy =
+        config.audit_best_effort ? audit::FailurePolicy::kBestEffort : audit::FailurePolicy::kFailClosed;
+    options.digest_interval_ms = int64_t{config.audit_digest_interval_seconds} * 1000;
+    MERIDIAN_ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(options, root_key));
+  }
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(storage), std::move(root_key), std::move(audit));
   MERIDIAN_RETURN_IF_ERROR(impl->Bootstrap());
   return std::unique_ptr<RegionServer>(new RegionServer(std::move(impl)));
 }

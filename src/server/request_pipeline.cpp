@@ -1,5 +1,7 @@
 #include "server/request_pipeline.h"
 
+#include "audit/record.h"
+#include "audit/redaction.h"
 #include "common/aws_json.h"
 #include "common/encoding.h"
 #include "crypto/crypto.h"
@@ -14,7 +16,53 @@ std::vector<std::string> SigningNames(const std::vector<ApiService*>& services) 
   return names;
 }
 
+std::string_view EventSourceOf(std::string_view signing_name) {
+  if (signing_name == "kms") return audit::kKmsEventSource;
+  if (signing_name == "secretsmanager") return audit::kSecretsManagerEventSource;
+  return signing_name;
+}
+
+// The ARNs a KMS or Secrets Manager response names (the resources of the audit record).
+void CollectResources(std::string_view event_source, const rapidjson::Value& response,
+                      std::vector<audit::ResourceRef>& out, const std::string& account) {
+  if (!response.IsObject()) return;
+  const bool kms = event_source == audit::kKmsEventSource;
+  auto add = [&](const rapidjson::Value& v) {
+    if (!v.IsString()) return;
+    std::string arn = v.GetString();
+    if (arn.rfind("arn:", 0) != 0) return;
+    for (const auto& r : out)
+      if (r.arn == arn) return;
+    out.push_back({arn, std::string(kms ? audit::kKmsKeyResourceType : audit::kSecretResourceType), account});
+  };
+  for (const char* m : {"KeyId", "SourceKeyId", "ARN", "Arn"})
+    if (response.HasMember(m)) add(response[m]);
+  if (response.HasMember("KeyMetadata") && response["KeyMetadata"].IsObject() &&
+      response["KeyMetadata"].HasMember("Arn"))
+    add(response["KeyMetadata"]["Arn"]);
+}
+
 }  // namespace
+
+struct RequestPipeline::Outcome {
+  ApiResponse response;
+  std::string request_id;
+  std::string event_source;
+  std::string event_name;
+  std::optional<sigv4::Caller> caller;
+  std::string decision = "NotEvaluated";
+  std::string request_parameters;  // redacted
+  std::string response_elements;   // redacted
+  std::vector<audit::ResourceRef> resources;
+  std::string error_code, error_message;
+
+  void Fail(const Status& status) {
+    response.status = status.http_status();
+    response.body = AwsJsonErrorBody(status.type(), status.message());
+    error_code = status.type();
+    error_message = status.message();
+  }
+};
 
 std::string NewRequestId() {
   uint8_t r[16];
@@ -27,10 +75,11 @@ std::string NewRequestId() {
 
 RequestPipeline::RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials,
                                  const iam::Authorizer& authorizer, std::vector<ApiService*> services,
-                                 const Clock& clock)
+                                 audit::AuditLog* audit, const Clock& clock)
     : options_(std::move(options)),
       authorizer_(authorizer),
       services_(std::move(services)),
+      audit_(audit),
       verifier_(sigv4::VerifierOptions{options_.region, SigningNames(services_)},
                 [&credentials](std::string_view id) { return credentials.Lookup(std::string(id)); }, clock) {}
 
@@ -40,73 +89,129 @@ ApiService* RequestPipeline::Route(std::string_view amz_target) const {
   return nullptr;
 }
 
-ApiResponse RequestPipeline::Error(const Status& status, std::string request_id) const {
-  ApiResponse r;
-  r.status = status.http_status();
-  r.body = AwsJsonErrorBody(status.type(), status.message());
-  r.headers.emplace_back("x-amzn-RequestId", std::move(request_id));
-  return r;
-}
-
-ApiResponse RequestPipeline::Handle(const ApiRequest& request) const {
-  std::string request_id = NewRequestId();
-
+void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   // 1. The protocol envelope.
   const std::string_view target = request.target;
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   if (request.method != "POST" || path != "/")
-    return Error(Status("UnknownOperationException",
-                        "Meridian serves the AWS JSON 1.1 protocol: send POST / with an X-Amz-Target header.", 404),
-                 request_id);
+    return out.Fail(Status("UnknownOperationException",
+                           "Meridian serves the AWS JSON 1.1 protocol: send POST / with an X-Amz-Target header.", 404));
   auto amz_target = sigv4::FindHeader(request.headers, "x-amz-target");
   ApiService* service = amz_target ? Route(*amz_target) : nullptr;
   if (!service)
-    return Error(Status("UnknownOperationException",
-                        "The X-Amz-Target header is missing or names no service this endpoint serves "
-                        "(expected TrentService.<Operation> or secretsmanager.<Operation>).", 400),
-                 request_id);
+    return out.Fail(Status("UnknownOperationException",
+                           "The X-Amz-Target header is missing or names no service this endpoint serves "
+                           "(expected TrentService.<Operation> or secretsmanager.<Operation>).", 400));
   const std::string_view operation = amz_target->substr(service->target_prefix().size());
+  out.event_source = EventSourceOf(service->signing_name());
+  out.event_name = operation;
 
   // 2. Authentication: the signature must be scoped to this service.
   sigv4::RequestView view{request.method, path, query, request.headers, request.body, {}};
   auto caller = verifier_.Verify(view);
-  if (!caller.ok()) return Error(caller.status(), request_id);
+  if (!caller.ok()) return out.Fail(caller.status());
+  out.caller = *caller;
   if (caller->service != service->signing_name())
-    return Error(Status("InvalidSignatureException",
-                        "Credential should be scoped to correct service: '" + std::string(service->signing_name()) + "'.",
-                        400),
-                 request_id);
-
+    return out.Fail(Status("InvalidSignatureException",
+                           "Credential should be scoped to correct service: '" + std::string(service->signing_name()) +
+                               "'.", 400));
   if (!service->Knows(operation))
-    return Error(Status("UnknownOperationException", "The service has no operation named " + std::string(operation) + ".", 400),
-                 request_id);
+    return out.Fail(Status("UnknownOperationException",
+                           "The service has no operation named " + std::string(operation) + ".", 400));
+
+  auto doc = ParseJsonObject(request.body);
+  if (!doc.ok()) return out.Fail(doc.status());
+  if (audit_) out.request_parameters = audit::RedactMessage(out.event_source, *doc);
 
   // 3. Authorization.
   iam::AuthorizationRequest authz{caller->principal_arn(), caller->account_id(),
                                   std::string(service->action_prefix()) + ":" + std::string(operation),
                                   options_.region, std::string(request.peer_ip), std::string(request.endpoint_id)};
-  if (Status st = authorizer_.Authorize(authz); !st.ok()) return Error(st, request_id);
-
-  // 4. The operation.
-  auto doc = ParseJsonObject(request.body);
-  if (!doc.ok()) return Error(doc.status(), request_id);
-  kms::Caller kms_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  Status st = service->Handle(operation, *doc, kms_caller, w);
-  if (!st.ok()) {
-    crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
-    return Error(st, request_id);
+  if (Status st = authorizer_.Authorize(authz); !st.ok()) {
+    out.decision = "ImplicitDeny";
+    return out.Fail(st);
+  }
+  out.decision = "Allow";
+  // A fail-closed audit trail that cannot write refuses work up front rather than acting unaudited.
+  if (audit_ && audit_->options().failure_policy == audit::FailurePolicy::kFailClosed) {
+    if (Status health = audit_->Health(); !health.ok())
+      return out.Fail(Status("InternalFailure", "The audit trail cannot be written; the request was not performed.", 500));
   }
 
-  ApiResponse r;
-  r.body.assign(sb.GetString(), sb.GetSize());
+  // 4. The operation.
+  kms::Caller service_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  Status st = service->Handle(operation, *doc, service_caller, w);
+  if (!st.ok()) {
+    crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
+    return out.Fail(st);
+  }
+  out.response.body.assign(sb.GetString(), sb.GetSize());
   // The response may hold plaintext (Decrypt, GenerateDataKey): wipe the staging buffer.
   crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
-  r.headers.emplace_back("x-amzn-RequestId", std::move(request_id));
-  return r;
+  if (audit_) {
+    rapidjson::Document response;
+    response.Parse(out.response.body.data(), out.response.body.size());
+    out.response_elements = audit::RedactMessage(out.event_source, response);
+    CollectResources(out.event_source, response, out.resources, caller->account_id());
+    // The parsed copy may hold plaintext too.
+    if (response.IsObject())
+      for (auto& m : response.GetObject())
+        if (m.value.IsString()) crypto::Cleanse(const_cast<char*>(m.value.GetString()), m.value.GetStringLength());
+  }
+}
+
+void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond respond) const {
+  audit::AuditRecord r;
+  r.event_source = out.event_source.empty() ? "unknown" : out.event_source;
+  r.event_name = out.event_name.empty() ? "Unknown" : out.event_name;
+  r.aws_region = options_.region;
+  r.source_ip_address = std::string(request.peer_ip);
+  r.vpc_endpoint_id = std::string(request.endpoint_id);
+  if (auto ua = sigv4::FindHeader(request.headers, "user-agent")) r.user_agent = std::string(ua->substr(0, 1024));
+  if (out.caller) {
+    const auto& c = *out.caller;
+    const std::string& arn = c.principal_arn();
+    r.user_identity.type = arn.size() > 5 && arn.compare(arn.size() - 5, 5, ":root") == 0 ? "Root" : "IAMUser";
+    r.user_identity.arn = arn;
+    r.user_identity.account_id = c.account_id();
+    r.user_identity.principal_id = c.account_id();
+    r.user_identity.access_key_id = c.access_key_id();
+    r.recipient_account_id = c.account_id();
+  }
+  r.request_parameters = std::move(out.request_parameters);
+  r.response_elements = std::move(out.response_elements);
+  r.resources = std::move(out.resources);
+  r.error_code = std::move(out.error_code);
+  r.error_message = std::move(out.error_message);
+  r.request_id = out.request_id;
+  r.read_only = audit::IsReadOnlyEvent(r.event_name);
+  r.authorization.decision = out.decision;
+  audit_->AppendAsync(std::move(r), [response = std::move(out.response), request_id = out.request_id,
+                                     respond = std::move(respond)](const Status& st, uint64_t) mutable {
+    if (!st.ok()) {
+      crypto::Cleanse(response.body);
+      ApiResponse failed;
+      failed.status = 500;
+      failed.body = AwsJsonErrorBody("InternalFailure", "The request could not be recorded in the audit trail.");
+      failed.headers.emplace_back("x-amzn-RequestId", request_id);
+      respond(std::move(failed));
+      return;
+    }
+    respond(std::move(response));
+  });
+}
+
+void RequestPipeline::Handle(const ApiRequest& request, Respond respond) const {
+  Outcome out;
+  out.request_id = NewRequestId();
+  Execute(request, out);
+  out.response.headers.emplace_back("x-amzn-RequestId", out.request_id);
+  if (!audit_) return respond(std::move(out.response));
+  Audit(request, std::move(out), std::move(respond));
 }
 
 }  // namespace meridian::server

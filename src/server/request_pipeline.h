@@ -13,6 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include <functional>
+
+#include "audit/audit_log.h"
 #include "common/clock.h"
 #include "iam/authorizer.h"
 #include "iam/credential_store.h"
@@ -42,22 +45,32 @@ struct PipelineOptions {
   std::string partition = "aws";
 };
 
+// Receives the response; may be called on another thread (the audit log's writer).
+using Respond = std::function<void(ApiResponse)>;
+
 class RequestPipeline {
  public:
   // All references (and the services) must outlive the pipeline. Services are routed by their
   // X-Amz-Target prefix.
+  // With `audit` set, every request (allowed or denied, authenticated or not) is recorded and its
+  // response is released only once the record is durable; a fail-closed log that cannot write
+  // turns the response into an error (nothing is acknowledged unaudited).
   RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials, const iam::Authorizer& authorizer,
-                  std::vector<ApiService*> services, const Clock& clock = SystemClock::Instance());
+                  std::vector<ApiService*> services, audit::AuditLog* audit = nullptr,
+                  const Clock& clock = SystemClock::Instance());
 
-  ApiResponse Handle(const ApiRequest& request) const;
+  void Handle(const ApiRequest& request, Respond respond) const;
 
  private:
-  ApiResponse Error(const Status& status, std::string request_id) const;
+  struct Outcome;  // the response plus what the audit record needs
+  void Execute(const ApiRequest& request, Outcome& outcome) const;
+  void Audit(const ApiRequest& request, Outcome outcome, Respond respond) const;
   ApiService* Route(std::string_view amz_target) const;
 
   PipelineOptions options_;
   const iam::Authorizer& authorizer_;
   std::vector<ApiService*> services_;
+  audit::AuditLog* audit_;
   sigv4::Verifier verifier_;  // accepts the signing names of every service
 };
 

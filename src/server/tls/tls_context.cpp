@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace meridian::tls {
 namespace {
@@ -24,10 +25,13 @@ Status RequireTls13(SSL_CTX* context) {
 Status LoadCertificateAndKey(SSL_CTX* context, const std::string& chain_file, const std::string& key_file) {
   if (SSL_CTX_use_certificate_chain_file(context, chain_file.c_str()) != 1)
     return ConfigError("cannot load the certificate chain '" + chain_file + "'");
-  if (SSL_CTX_use_PrivateKey_file(context, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-    return ConfigError("cannot load the private key '" + key_file + "'");
-  if (SSL_CTX_check_private_key(context) != 1)
+  if (SSL_CTX_use_PrivateKey_file(context, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(context) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
+      return ConfigError("cannot load the private key '" + key_file + "'");
+    ERR_clear_error();
     return ConfigError("the private key '" + key_file + "' does not match the certificate '" + chain_file + "'");
+  }
   return Status::Ok();
 }
 
