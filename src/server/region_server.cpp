@@ -15,6 +15,7 @@
 #include "iam/authorizer.h"
 #include "iam/credential_store.h"
 #include "kms/kms.h"
+#include "secrets/secrets.h"
 #include "server/http_listener.h"
 #include "server/request_pipeline.h"
 #include "storage/storage.h"
@@ -54,6 +55,12 @@ Result<crypto::RootKey> OpenRootKey(const RegionConfig& config) {
   return key;
 }
 
+secrets::SecretsOptions SecretsOptionsFor(const RegionConfig& config) {
+  secrets::SecretsOptions o;
+  o.region = config.region;
+  return o;
+}
+
 }  // namespace
 
 class RegionServer::Impl {
@@ -67,7 +74,10 @@ class RegionServer::Impl {
         credentials_(*storage_, root_key_),
         kms_(kms::KmsOptions::SingleRegion(config_.region, config_.account_id), *storage_, root_key_),
         kms_api_(kms_, "TrentService.", "kms", "kms"),
-        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_}, audit_.get()) {}
+        secrets_(SecretsOptionsFor(config_), *storage_, kms_),
+        secrets_api_(secrets_, "secretsmanager.", "secretsmanager", "secretsmanager"),
+        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_, &secrets_api_},
+                  audit_.get()) {}
 
   Status Bootstrap() {
     MERIDIAN_RETURN_IF_ERROR(credentials_.EnsureAccount(config_.account_id));
@@ -143,6 +153,12 @@ class RegionServer::Impl {
         log::Error("maintenance_failed", {{"region", config_.region}, {"error", changed.status().ToString()}});
       else if (*changed > 0)
         log::Info("maintenance", {{"region", config_.region}, {"keys_changed", std::to_string(*changed)}});
+      auto secrets_changed = secrets_.RunDueMaintenance();
+      if (!secrets_changed.ok())
+        log::Error("maintenance_failed",
+                   {{"region", config_.region}, {"error", secrets_changed.status().ToString()}});
+      else if (*secrets_changed > 0)
+        log::Info("maintenance", {{"region", config_.region}, {"secrets_changed", std::to_string(*secrets_changed)}});
       lock.lock();
       cv_.wait_for(lock, std::chrono::seconds(config_.maintenance_interval_seconds), [this] { return stopping_; });
     }
@@ -156,6 +172,8 @@ class RegionServer::Impl {
   iam::AccountAuthorizer authorizer_;
   kms::KmsService kms_;
   ApiServiceAdapter<kms::KmsService> kms_api_;
+  secrets::SecretsService secrets_;
+  ApiServiceAdapter<secrets::SecretsService> secrets_api_;
   RequestPipeline pipeline_;
   std::vector<std::unique_ptr<HttpListener>> listeners_;
   std::thread maintenance_;
