@@ -26,23 +26,26 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD_DIR)/build.ninja:
+$(BUILD_DIR)/build.ninja: | deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
 
-build: deps $(BUILD_DIR)/build.ninja
+build: deps | $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-$(ASAN_DIR)/build.ninja:
+$(ASAN_DIR)/build.ninja: | deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DMERIDIAN_SANITIZE=ON -DMERIDIAN_UNIT_TESTS_ONLY=ON $(CMAKE_FLAGS)
 
-build-asan: deps $(ASAN_DIR)/build.ninja
+build-asan: deps | $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 
 run: build
 	$(MERIDIAN) up --data-dir $(DATA_DIR) --regions $(REGIONS) --port $(PORT)
 
-test: test-unit test-asan
+# Sequential even under `make -j`: the sanitizer build starts after the main suite has passed.
+test:
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-asan
 
 # Every test registered with CTest in the main build: unit tests and the end-to-end suites in
 # tests/e2e, which start build/meridian as a process and drive it with boto3 and the aws cli.

@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpq-dev
   wrk nginx-light jq
+  libfaketime  # tests/e2e/test_time_travel.py: deletion and rotation when due
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/, MERIDIAN_FUZZ=ON)
   nodejs
   python3

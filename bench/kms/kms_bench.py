@@ -235,6 +235,8 @@ def main():
     args = ap.parse_args()
 
     operations = [op for op in args.operations.split(",") if op]
+    with open("/proc/loadavg") as f:
+        load_before = " ".join(f.read().split()[:3])
     with open(args.meridian_cluster) as f:
         admin = json.load(f)["admin"]
     meridian = Target("meridian", args.meridian_endpoint, admin["access_key_id"],
@@ -299,7 +301,8 @@ def main():
         "",
         f"Measured {now} on {machine_description()}; Meridian, moto_server and nginx were "
         "started by the same run and measured one after another on loopback (HTTP/1.1 "
-        "keep-alive, no TLS), with wrk on the same two cores.",
+        f"keep-alive, no TLS), with wrk on the same two cores. Load average (1/5/15 min) "
+        f"before the run: {load_before}; other work on the machine lowers every figure.",
         "",
         "```sh",
         args.command,

@@ -14,7 +14,10 @@
 
 #include "common/encoding.h"
 #include "sdk/client.h"
+#include "sdk/aws_credentials.h"
 #include "sdk/default_cmm.h"
+#include "sdk/kms_arn.h"
+#include "sdk/kms_keyring.h"
 #include "sdk/multi_keyring.h"
 #include "sdk/raw_aes_keyring.h"
 #include "sdk/raw_rsa_keyring.h"
@@ -36,6 +39,7 @@ struct Options {
   uint32_t frame_length = 4096;
   size_t max_edks = 0;
   bool decrypt_unsigned = false;
+  bool buffer = true;  // --buffer: accepted for aws-encryption-cli compatibility; always on
   bool quiet = false;
 };
 
@@ -73,9 +77,58 @@ Bytes NormalizeAesKey(Bytes key) {
   return key;
 }
 
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+// provider=aws-kms key=ARN [region=R] [endpoint=URL] [profile=P]
+// provider=aws-kms discovery=true region=R [discovery-partition=aws discovery-account=ID ...]
+// The endpoint defaults to AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL, else AWS's regional endpoint.
+Result<std::shared_ptr<const Keyring>> BuildKmsKeyring(std::map<std::string, std::string>& kv) {
+  std::string key = kv["key"];
+  std::string region = kv["region"];
+  if (region.empty())
+    if (auto arn = sdk::ParseKmsArn(key)) region = arn->region;
+  if (region.empty()) region = EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", ""));
+  if (region.empty()) return Fail("provider=aws-kms needs region= (or a key ARN, or AWS_REGION)");
+  MERIDIAN_ASSIGN_OR_RETURN(auto creds, sdk::LoadAwsCredentials(kv["profile"]));
+  sdk::KmsClientConfig cfg;
+  cfg.region = region;
+  cfg.endpoint = kv.count("endpoint") ? kv["endpoint"] : EnvOr("AWS_ENDPOINT_URL_KMS", EnvOr("AWS_ENDPOINT_URL", ""));
+  cfg.credentials = std::move(creds);
+  cfg.http.ca_file = EnvOr("AWS_CA_BUNDLE", "");
+  MERIDIAN_ASSIGN_OR_RETURN(auto client, sdk::KmsClient::Create(std::move(cfg)));
+  if (kv["discovery"] == "true") {
+    std::optional<sdk::DiscoveryFilter> filter;
+    if (kv.count("discovery-account")) {
+      sdk::DiscoveryFilter f;
+      f.partition = kv.count("discovery-partition") ? kv["discovery-partition"] : "aws";
+      std::string accounts = kv["discovery-account"];
+      for (size_t start = 0; start <= accounts.size();) {
+        size_t comma = accounts.find(',', start);
+        f.accounts.push_back(accounts.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      filter = f;
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(auto kr, sdk::AwsKmsDiscoveryKeyring::Create(client, filter));
+    return std::shared_ptr<const Keyring>(kr);
+  }
+  if (key.empty()) return Fail("provider=aws-kms needs key=ARN (or discovery=true)");
+  MERIDIAN_ASSIGN_OR_RETURN(auto kr, sdk::AwsKmsKeyring::Create(key, client));
+  return std::shared_ptr<const Keyring>(kr);
+}
+
 Result<std::shared_ptr<const Keyring>> BuildKeyring(const std::vector<std::string>& spec) {
   std::map<std::string, std::string> kv;
   for (const auto& token : spec) {
+    // Repeated discovery-account=... accumulate (comma-joined).
+    if (token.rfind("discovery-account=", 0) == 0 && kv.count("discovery-account")) {
+      kv["discovery-account"] += "," + token.substr(18);
+      continue;
+    }
     auto eq = token.find('=');
     if (eq == std::string::npos || eq == 0) return Fail("--wrapping-keys expects key=value pairs, got '" + token + "'");
     kv[token.substr(0, eq)] = token.substr(eq + 1);
@@ -121,9 +174,8 @@ Result<std::shared_ptr<const Keyring>> BuildKeyring(const std::vector<std::strin
     if (!kr.ok()) return Fail("raw-rsa wrapping key: " + kr.status().message());
     return std::shared_ptr<const Keyring>(*kr);
   }
-  if (provider == "aws-kms")
-    return Fail("provider=aws-kms is not available in this build yet; use raw-aes or raw-rsa");
-  return Fail("--wrapping-keys needs provider=raw-aes or provider=raw-rsa");
+  if (provider == "aws-kms") return BuildKmsKeyring(kv);
+  return Fail("--wrapping-keys needs provider=raw-aes, provider=raw-rsa or provider=aws-kms");
 }
 
 Result<sdk::EncryptionContext> ParseContext(const std::vector<std::string>& pairs) {
@@ -334,6 +386,9 @@ void Register(CLI::App& app, std::function<void(int)> done) {
   auto* dec = app.add_subcommand("decrypt", "Decrypt an AWS Encryption SDK message");
   AddCommon(dec, *dec_opts);
   dec->add_flag("--decrypt-unsigned", dec_opts->decrypt_unsigned, "refuse messages with a signed algorithm suite");
+  // aws-encryption-cli's --buffer (hold all plaintext until the signature verifies) is always on:
+  // accepted so existing scripts work.
+  dec->add_flag("--buffer", dec_opts->buffer, "hold plaintext until the message is verified (always on)");
   dec->callback([dec_opts, done] {
     Status st = RunDecrypt(*dec_opts);
     if (!st.ok()) {

@@ -4,7 +4,9 @@
 //                    [--wrapping-keys provider=raw-rsa namespace=NS name=NAME key=@PEM padding=oaep-sha256]
 //                    [--encryption-context k=v ...] [--algorithm ID] [--frame-length N]
 //                    [--commitment-policy require-encrypt-require-decrypt] [--max-encrypted-data-keys N]
+//   meridian encrypt ... --wrapping-keys provider=aws-kms key=ARN [region=R] [endpoint=URL] [profile=P]
 //   meridian decrypt -i IN -o OUT --wrapping-keys ... [--encryption-context k=v ...] [...]
+//   meridian decrypt ... --wrapping-keys provider=aws-kms discovery=true region=R [discovery-account=ID ...]
 // `-` means stdin/stdout. Several --wrapping-keys form a multi-keyring (the first generates).
 #pragma once
 

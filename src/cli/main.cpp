@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/audit_command.h"
 #include "cli/commands.h"
+#include "cli/encrypt_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Meridian: multi-region key management and secrets, speaking the AWS KMS protocol"};
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   meridian::cli::RegisterServerCommand(app, exit_code);
   meridian::cli::RegisterUpCommand(app, exit_code);
+  meridian::cli::RegisterEncryptCommands(app, exit_code);
+  meridian::cli::RegisterAuditCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

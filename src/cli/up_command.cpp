@@ -42,6 +42,7 @@ struct UpOptions {
   std::string account_id;
   std::string admin_access_key_id;
   std::string admin_secret_access_key;
+  std::string audit = "fail-closed";
 };
 
 std::vector<std::string> SplitRegions(const std::string& list) {
@@ -154,6 +155,8 @@ int RunUp(const UpOptions& o) {
     cfg.data_dir = dir + "/" + regions[i];
     cfg.passphrase_file = *passphrase;
     cfg.create_root_key_if_missing = true;
+    cfg.audit_enabled = o.audit != "off";
+    cfg.audit_best_effort = o.audit == "best-effort";
     cfg.listeners.push_back({o.address, region_port(i), "", false});
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) return fail("cannot create " + cfg.data_dir + ": " + ec.message());
@@ -275,6 +278,10 @@ void RegisterUpCommand(CLI::App& app, int& exit_code) {
       ->envname("MERIDIAN_ADMIN_ACCESS_KEY_ID");
   cmd->add_option("--admin-secret-access-key", o->admin_secret_access_key, "Fixed bootstrap secret access key")
       ->envname("MERIDIAN_ADMIN_SECRET_ACCESS_KEY");
+  cmd->add_option("--audit", o->audit,
+                  "Audit trail policy: fail-closed (refuse requests that cannot be recorded), best-effort, or off")
+      ->check(CLI::IsMember({"fail-closed", "best-effort", "off"}))
+      ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunUp(*o); });
 }
 

@@ -70,6 +70,18 @@ Status Decryptor::Update(ByteView in, Bytes& out) {
 
 Status Decryptor::Finish(Bytes& out) {
   if (failed_) return errors::State("decryptor failed earlier");
+  if (state_ == State::kHeader && !pending_.empty()) {
+    // The header parse may have been deferred; try once more with everything buffered.
+    header_retry_at_ = 0;
+    size_t consumed = 0;
+    Status st = Consume(pending_, consumed, out);
+    impl_->Drain();
+    if (!st.ok()) {
+      failed_ = true;
+      return st;
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(consumed));
+  }
   if (state_ != State::kDone) {
     failed_ = true;
     return errors::BadMessage("message is truncated (ended inside the " +
@@ -137,8 +149,12 @@ Status Decryptor::Consume(ByteView data, size_t& consumed, Bytes& out) {
     ByteReader r(rest);
     switch (state_) {
       case State::kHeader: {
+        if (rest.size() < header_retry_at_) return Status::Ok();
         MERIDIAN_ASSIGN_OR_RETURN(HeaderParse hp, ParseHeader(rest, options_.max_encrypted_data_keys, header_));
-        if (!hp.complete) return Status::Ok();
+        if (!hp.complete) {
+          header_retry_at_ = std::max<size_t>(rest.size() + 1, rest.size() * 2);
+          return Status::Ok();
+        }
         MERIDIAN_RETURN_IF_ERROR(OnHeader(rest.first(hp.consumed)));
         consumed += hp.consumed;
         break;

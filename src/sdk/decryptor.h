@@ -61,6 +61,9 @@ class Decryptor {
   MessageHeader header_;
   Bytes pending_;
   uint32_t expected_sequence_ = 1;
+  // An incomplete header is re-parsed only once the buffered input has doubled (or at Finish),
+  // so a header trickling in byte by byte costs O(n), not O(n^2).
+  size_t header_retry_at_ = 0;
 };
 
 }  // namespace meridian::sdk

@@ -139,13 +139,15 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
     auto dir = ar.OptString("directory", 1, 4096);
     auto policy = ar.OptEnum("failure_policy", {"fail-closed", "best-effort"});
     auto digest = ar.OptInt("digest_interval_seconds", 1, 86400);
-    if (!enabled.ok() || !dir.ok() || !policy.ok() || !digest.ok())
+    auto durability = ar.OptEnum("durability", {"written", "synced"});
+    if (!enabled.ok() || !dir.ok() || !policy.ok() || !digest.ok() || !durability.ok())
       return ConfigError("\"audit\" takes enabled (bool), directory (path), failure_policy "
                          "(\"fail-closed\" or \"best-effort\") and digest_interval_seconds (1-86400)");
     cfg.audit_enabled = enabled->value_or(true);
     if (*dir) cfg.audit_directory = **dir;
     cfg.audit_best_effort = policy->value_or("fail-closed") == "best-effort";
     cfg.audit_digest_interval_seconds = static_cast<int>(digest->value_or(300));
+    cfg.audit_synced = durability->value_or("written") == "synced";
   }
   auto threads = c.OptInt("threads", 0, 256);
   auto interval = c.OptInt("maintenance_interval_seconds", 1, 86400);
@@ -221,6 +223,7 @@ std::string RegionConfig::ToJson() const {
   w.Key("directory"); w.String(audit_directory);
   w.Key("failure_policy"); w.String(audit_best_effort ? "best-effort" : "fail-closed");
   w.Key("digest_interval_seconds"); w.Int(audit_digest_interval_seconds);
+  w.Key("durability"); w.String(audit_synced ? "synced" : "written");
   w.EndObject();
   w.Key("threads"); w.Int(threads);
   w.Key("maintenance_interval_seconds"); w.Int(maintenance_interval_seconds);

@@ -70,6 +70,10 @@ struct RegionConfig {
   bool audit_enabled = true;
   std::string audit_directory = "audit";
   bool audit_best_effort = false;
+  // "written" (default): a record is acknowledged once written, which survives kill -9, and the
+  // file is fsynced every 10 ms; "synced": once fsynced (survives power loss; each request then
+  // waits for a group fsync).
+  bool audit_synced = false;
   int audit_digest_interval_seconds = 300;
   int threads = 0;  // 0: one per core
   int maintenance_interval_seconds = 60;

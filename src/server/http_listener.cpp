@@ -618,8 +618,11 @@ class Session final : public SessionBase {
     head_ += "Content-Length: ";
     AppendNumber(head_, response_.body.size());
     head_ += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-    const std::array<net::const_buffer, 2> buffers = {
-        net::buffer(head_), head_only_ ? net::const_buffer() : net::buffer(response_.body)};
+    // Not a std::array of two buffers: Asio consumes those by returning an empty first buffer,
+    // which sends Beast 1.74's flat_stream (inside ssl_stream) into an endless zero-byte write
+    // loop once the head is written and the body exceeds 16 KiB. buffers_cat has no such case.
+    const auto buffers = beast::buffers_cat(net::buffer(head_),
+                                            head_only_ ? net::const_buffer() : net::buffer(response_.body));
     ArmTimer();
     net::async_write(stream_, buffers, [self = Self()](error_code ec, size_t) {
       if (ec) return self->CloseSocket();

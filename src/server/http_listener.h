@@ -100,7 +100,7 @@ class HttpResponseSink;  // the listener's side of an HttpResponder (http_listen
 class HttpResponder {
  public:
   HttpResponder() = default;  // answers nothing
-  explicit HttpResponder(std::shared_ptr<HttpResponseSink> sink);
+  explicit HttpResponder(std::shared_ptr<HttpResponseSink> sink);  // made by the listener, one per request
   HttpResponder(HttpResponder&& other) noexcept = default;
   HttpResponder& operator=(HttpResponder&& other) noexcept;
   HttpResponder(const HttpResponder&) = delete;
@@ -116,8 +116,8 @@ class HttpResponder {
 };
 
 // Like HttpHandler, but the response goes through `responder`, now or later. The handler itself
-// runs on an I/O thread and must return quickly; exceptions it throws are treated as a responder
-// destroyed without Send() (500), unless it already sent.
+// runs on an I/O thread and must return quickly. An exception it throws is caught; a responder
+// still owned by the handler is destroyed in the unwinding and so answers 500.
 using AsyncHttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
 
 struct HttpListenerOptions {

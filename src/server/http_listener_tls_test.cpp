@@ -128,6 +128,30 @@ TEST_F(TlsListenerTest, ServesHttpsOverTls13WithKeepAlive) {
   EXPECT_EQ(listener->connection_count(), 1u);
 }
 
+// Bodies larger than one TLS record (16 KiB) both ways, on one connection.
+TEST_F(TlsListenerTest, LargeRequestsAndResponses) {
+  HttpListenerOptions options;
+  options.threads = 2;
+  options.max_body_bytes = 4 << 20;
+  options.tls = pki_.Server("us-east-1", /*mutual=*/false);
+  HttpListener listener(options, [](const HttpRequest& r, HttpResponse& out) {
+    out.body.assign(r.body.rbegin(), r.body.rend());  // reversed: every byte must arrive in place
+  });
+  ASSERT_TRUE(listener.Start().ok());
+  auto context = ClientContext(pki_.Client(""));
+  TlsClient client(listener.port(), *context);
+  ASSERT_FALSE(client.Handshake());
+  for (size_t size : {16u * 1024 - 100, 16u * 1024 + 1, 100u * 1000, 3u * 1024 * 1024}) {
+    SCOPED_TRACE(size);
+    std::string body(size, '\0');
+    for (size_t i = 0; i < size; ++i) body[i] = static_cast<char>('a' + (i * 7) % 26);
+    Response r;
+    ASSERT_FALSE(client.RoundTrip("/big", body, r));
+    EXPECT_EQ(r.result_int(), 200);
+    EXPECT_EQ(r.body(), std::string(body.rbegin(), body.rend()));
+  }
+}
+
 TEST_F(TlsListenerTest, MutualTlsPassesTheVerifiedClientIdentity) {
   auto listener = Start(pki_.Server("us-east-1", /*mutual=*/true));
   auto context = ClientContext(pki_.Client("us-west-2"));
@@ -146,6 +170,32 @@ void ExpectRefused(TlsClient& client) {
   if (client.Handshake()) return;
   Response r;
   EXPECT_TRUE(client.RoundTrip("/", "x", r)) << "answered " << r.result_int() << ": " << r.body();
+}
+
+// A resumed session (TLS 1.3 ticket) keeps the verified client identity.
+TEST_F(TlsListenerTest, MutualTlsSessionResumptionKeepsTheIdentity) {
+  auto listener = Start(pki_.Server("us-east-1", /*mutual=*/true));
+  auto context = ClientContext(pki_.Client("us-west-2"));
+  SSL_CTX_set_session_cache_mode(context->native_handle(), SSL_SESS_CACHE_CLIENT);
+  SSL_SESSION* session = nullptr;
+  {
+    TlsClient first(listener->port(), *context);
+    ASSERT_FALSE(first.Handshake());
+    Response r;
+    ASSERT_FALSE(first.RoundTrip("/", "", r));  // the tickets arrive after the handshake
+    session = SSL_get1_session(first.native());
+    ASSERT_NE(session, nullptr);
+    EXPECT_EQ(SSL_SESSION_is_resumable(session), 1);
+    first.ShutdownTls();  // OpenSSL marks the sessions of uncleanly closed connections unresumable
+  }
+  TlsClient second(listener->port(), *context);
+  SSL_set_session(second.native(), session);
+  SSL_SESSION_free(session);
+  ASSERT_FALSE(second.Handshake());
+  EXPECT_EQ(SSL_session_reused(second.native()), 1);
+  Response r;
+  ASSERT_FALSE(second.RoundTrip("/", "", r));
+  EXPECT_NE(r.body().find("name=us-west-2 region=us-west-2"), std::string::npos) << r.body();
 }
 
 TEST_F(TlsListenerTest, MutualTlsRefusesClientsWithoutAValidCertificate) {

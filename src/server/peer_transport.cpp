@@ -182,7 +182,8 @@ class MutualTlsTransport::Impl {
     head_ += "\r\nContent-Type: application/json\r\nContent-Length: ";
     head_ += std::to_string(body.size());
     head_ += "\r\n\r\n";
-    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body.data(), body.size())};
+    // buffers_cat, not std::array<const_buffer, 2>: see WriteResponse in http_listener.cpp.
+    const auto buffers = beast::buffers_cat(net::buffer(head_), net::buffer(body.data(), body.size()));
 
     beast::get_lowest_layer(*stream_).expires_after(options_.io_timeout);
     error_code write_ec, read_ec;

@@ -99,6 +99,30 @@ TEST_F(PeerTransportTest, PostsToTheExpectedRegionOverOneKeptAliveConnection) {
   EXPECT_EQ(response->size(), big.size() + std::string("from=us-west-2 path=/big type=application/json body=").size());
 }
 
+// A peer endpoint that answers from another thread (as the replication endpoint does after its
+// transaction commits), over mutual TLS.
+TEST_F(PeerTransportTest, AsynchronousPeerHandler) {
+  HttpListenerOptions options;
+  options.threads = 2;
+  options.tls = pki_.Server("us-east-1", /*mutual=*/true);
+  HttpListener peer(options, [](const HttpRequest& request, HttpResponder responder) {
+    std::thread([request, responder = std::move(responder)]() mutable {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      HttpResponse out;
+      out.body = "applied " + std::string(request.body) + " from " + std::string(request.peer_certificate_region);
+      responder.Send(std::move(out));
+    }).detach();
+  });
+  ASSERT_TRUE(peer.Start().ok());
+  auto transport = Transport("ap-south-1", "us-east-1", peer.port());
+  for (int i = 0; i < 3; ++i) {
+    auto response = transport->Post("/_meridian/replication/v1", std::to_string(i));
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(*response, "applied " + std::to_string(i) + " from ap-south-1");
+  }
+  EXPECT_EQ(transport->connections_opened(), 1u);
+}
+
 TEST_F(PeerTransportTest, RefusesAServerPresentingAnotherRegionsCertificate) {
   auto impostor = StartPeer("eu-west-1");  // a valid deployment certificate, for the wrong region
   auto transport = Transport("us-west-2", "us-east-1", impostor->port());

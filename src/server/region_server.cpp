@@ -196,6 +196,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Open(RegionConfig config) {
     options.failure_policy =
         config.audit_best_effort ? audit::FailurePolicy::kBestEffort : audit::FailurePolicy::kFailClosed;
     options.digest_interval_ms = int64_t{config.audit_digest_interval_seconds} * 1000;
+    options.durability = config.audit_synced ? audit::Durability::kSynced : audit::Durability::kWritten;
     MERIDIAN_ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(options, root_key));
   }
   auto impl = std::make_unique<Impl>(std::move(config), std::move(storage), std::move(root_key), std::move(audit));

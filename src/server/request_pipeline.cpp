@@ -2,6 +2,7 @@
 
 #include "audit/record.h"
 #include "audit/redaction.h"
+#include "audit/resources.h"
 #include "common/aws_json.h"
 #include "common/encoding.h"
 #include "crypto/crypto.h"
@@ -20,26 +21,6 @@ std::string_view EventSourceOf(std::string_view signing_name) {
   if (signing_name == "kms") return audit::kKmsEventSource;
   if (signing_name == "secretsmanager") return audit::kSecretsManagerEventSource;
   return signing_name;
-}
-
-// The ARNs a KMS or Secrets Manager response names (the resources of the audit record).
-void CollectResources(std::string_view event_source, const rapidjson::Value& response,
-                      std::vector<audit::ResourceRef>& out, const std::string& account) {
-  if (!response.IsObject()) return;
-  const bool kms = event_source == audit::kKmsEventSource;
-  auto add = [&](const rapidjson::Value& v) {
-    if (!v.IsString()) return;
-    std::string arn = v.GetString();
-    if (arn.rfind("arn:", 0) != 0) return;
-    for (const auto& r : out)
-      if (r.arn == arn) return;
-    out.push_back({arn, std::string(kms ? audit::kKmsKeyResourceType : audit::kSecretResourceType), account});
-  };
-  for (const char* m : {"KeyId", "SourceKeyId", "ARN", "Arn"})
-    if (response.HasMember(m)) add(response[m]);
-  if (response.HasMember("KeyMetadata") && response["KeyMetadata"].IsObject() &&
-      response["KeyMetadata"].HasMember("Arn"))
-    add(response["KeyMetadata"]["Arn"]);
 }
 
 }  // namespace
@@ -123,7 +104,11 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
 
   auto doc = ParseJsonObject(request.body);
   if (!doc.ok()) return out.Fail(doc.status());
-  if (audit_) out.request_parameters = audit::RedactMessage(out.event_source, *doc);
+  if (audit_) {
+    out.request_parameters = audit::RedactMessage(out.event_source, *doc);
+    out.resources = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
+                                          &*doc, nullptr);
+  }
 
   // 3. Authorization.
   iam::AuthorizationRequest authz{caller->principal_arn(), caller->account_id(),
@@ -153,11 +138,12 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   // The response may hold plaintext (Decrypt, GenerateDataKey): wipe the staging buffer.
   crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
   if (audit_) {
+    // RedactMessageJson parses a copy in place and wipes it: the response may hold plaintext.
+    out.response_elements = audit::RedactMessageJson(out.event_source, out.response.body);
     rapidjson::Document response;
     response.Parse(out.response.body.data(), out.response.body.size());
-    out.response_elements = audit::RedactMessage(out.event_source, response);
-    CollectResources(out.event_source, response, out.resources, caller->account_id());
-    // The parsed copy may hold plaintext too.
+    out.resources = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
+                                          &*doc, &response);
     if (response.IsObject())
       for (auto& m : response.GetObject())
         if (m.value.IsString()) crypto::Cleanse(const_cast<char*>(m.value.GetString()), m.value.GetStringLength());

@@ -160,17 +160,17 @@ Result<Caller> Verifier::Verify(const RequestView& request) const {
   // 4. Time.
   const int64_t now = clock_.NowSeconds();
   const int64_t skew = options_.max_clock_skew_seconds;
-  const std::string skew_text = std::to_string(skew / 60) + " min.";
+  auto skew_text = [skew] { return std::to_string(skew / 60) + " min."; };
   if (signed_at > now + skew) {
     return InvalidSignature("Signature not yet current: " + std::string(amz_date) +
                             " is still later than " + FormatAmzDate(now + skew) + " (" +
-                            FormatAmzDate(now) + " + " + skew_text + ")");
+                            FormatAmzDate(now) + " + " + skew_text() + ")");
   }
   if (authorization) {
     if (signed_at < now - skew) {
       return InvalidSignature("Signature expired: " + std::string(amz_date) +
                               " is now earlier than " + FormatAmzDate(now - skew) + " (" +
-                              FormatAmzDate(now) + " - " + skew_text + ")");
+                              FormatAmzDate(now) + " - " + skew_text() + ")");
     }
   } else if (presigned.has_expires) {
     int64_t expires = 0;
@@ -191,7 +191,7 @@ Result<Caller> Verifier::Verify(const RequestView& request) const {
   } else if (signed_at < now - skew) {
     return InvalidSignature("Signature expired: " + std::string(amz_date) +
                             " is now earlier than " + FormatAmzDate(now - skew) + " (" +
-                            FormatAmzDate(now) + " - " + skew_text + ")");
+                            FormatAmzDate(now) + " - " + skew_text() + ")");
   }
 
   // 5. The credential.

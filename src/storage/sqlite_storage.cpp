@@ -3,13 +3,15 @@
 // Layout: one table per declared name, (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID, plus
 // schema_version (one row). Keys compare bytewise (BINARY collation), as std::string does.
 //
-// Concurrency: one write connection behind a mutex (writers of this process take turns; BEGIN
+// Concurrency: one write connection behind a WriteGate (writers of this process take turns; BEGIN
 // IMMEDIATE plus the busy timeout serializes them with other processes), and a small pool of
 // query-only read connections, each read transaction pinning a WAL snapshot at BeginRead.
 // Every connection is used by one thread at a time, so connections are opened without their
 // own mutex (SQLITE_OPEN_NOMUTEX).
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -158,14 +160,56 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
+// Admits one write transaction of this process at a time. Unlike a plain mutex, waiting is
+// bounded, and the pass can be handed back before the transaction object is destroyed.
+class WriteGate {
+ public:
+  // A pass: the gate stays closed to others until it is released or destroyed.
+  class Pass {
+   public:
+    Pass() = default;
+    explicit Pass(WriteGate* gate) : gate_(gate) {}
+    Pass(Pass&& other) noexcept : gate_(std::exchange(other.gate_, nullptr)) {}
+    Pass& operator=(Pass&&) = delete;
+    ~Pass() { Release(); }
+    void Release() {
+      if (gate_ != nullptr) std::exchange(gate_, nullptr)->Leave();
+    }
+
+   private:
+    WriteGate* gate_ = nullptr;
+  };
+
+  // A pass, or nullopt if the gate stayed closed for `timeout`.
+  std::optional<Pass> Enter(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!open_.wait_for(lock, timeout, [this] { return !busy_; })) return std::nullopt;
+    busy_ = true;
+    return std::optional<Pass>(std::in_place, this);
+  }
+
+ private:
+  void Leave() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+    }
+    open_.notify_one();
+  }
+
+  std::mutex mu_;
+  std::condition_variable open_;
+  bool busy_ = false;  // guarded by mu_
+};
+
 // What the Storage and its transactions share; a transaction keeps it alive.
 struct Shared {
   std::string path;
   int version = 0;
   std::set<std::string, std::less<>> tables;  // declared table names
 
-  std::mutex write_mu;
-  std::unique_ptr<Connection> writer;  // guarded by write_mu; null after a failed rollback
+  WriteGate write_gate;
+  std::unique_ptr<Connection> writer;  // used only with a pass; null after a failed rollback
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by pool_mu
@@ -185,9 +229,9 @@ std::string Quoted(std::string_view table) { return "\"" + std::string(table) + 
 
 class SqliteTransaction final : public Transaction {
  public:
-  // A write transaction on `shared->writer`, holding `write_lock`.
-  SqliteTransaction(std::shared_ptr<Shared> shared, std::unique_lock<std::mutex> write_lock)
-      : shared_(std::move(shared)), write_lock_(std::move(write_lock)), conn_(shared_->writer.get()) {}
+  // A write transaction on `shared->writer`, holding `pass`.
+  SqliteTransaction(std::shared_ptr<Shared> shared, WriteGate::Pass pass)
+      : shared_(std::move(shared)), write_pass_(std::move(pass)), conn_(shared_->writer.get()) {}
   // A read transaction on a pooled connection, returned to the pool at the end.
   SqliteTransaction(std::shared_ptr<Shared> shared, std::unique_ptr<Connection> reader)
       : shared_(std::move(shared)), reader_(std::move(reader)), conn_(reader_.get()) {}
@@ -199,7 +243,7 @@ class SqliteTransaction final : public Transaction {
       std::lock_guard<std::mutex> lock(shared_->pool_mu);
       if (shared_->idle_readers.size() < kMaxIdleReaders) shared_->idle_readers.push_back(std::move(reader_));
     } else if (!healthy) {
-      shared_->writer.reset();  // still under write_lock_; the next BeginWrite reopens it
+      shared_->writer.reset();  // still holding the pass; the next BeginWrite reopens it
     }
   }
 
@@ -309,23 +353,26 @@ class SqliteTransaction final : public Transaction {
     return conn_->Error(what, rc);
   }
 
-  // Runs COMMIT or ROLLBACK; the transaction is finished once it succeeds.
+  // Runs COMMIT or ROLLBACK; once it succeeds the transaction is finished and a writer lets the
+  // next one in.
   Status End(const std::string& sql) {
-    if (!conn_->InTransaction()) {
-      state_ = State::kFinished;
-      return sql == "COMMIT" ? StorageError("storage: transaction was rolled back by an earlier error")
-                             : Status::Ok();
+    Status status;
+    if (conn_->InTransaction()) {
+      status = conn_->Exec(sql);
+      if (!status.ok()) return status;
+    } else if (sql == "COMMIT") {
+      status = StorageError("storage: transaction was rolled back by an earlier error");
     }
-    Status status = conn_->Exec(sql);
-    if (status.ok()) state_ = State::kFinished;
+    state_ = State::kFinished;
+    write_pass_.Release();
     return status;
   }
 
   int64_t Changes() const { return conn_->Changes(); }
 
   std::shared_ptr<Shared> shared_;
-  std::unique_lock<std::mutex> write_lock_;  // held for the whole life of a write transaction
-  std::unique_ptr<Connection> reader_;       // a read transaction's pooled connection
+  WriteGate::Pass write_pass_;          // a write transaction's, until it finishes
+  std::unique_ptr<Connection> reader_;  // a read transaction's pooled connection
   Connection* conn_;
   State state_ = State::kOpen;
 };
@@ -354,14 +401,20 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::unique_ptr<Transaction>> BeginWrite() override {
-    std::unique_lock<std::mutex> lock(shared_->write_mu);
+    // Bounded like SQLite's own wait for other processes, so a thread that begins a second
+    // write transaction while holding one gets an error rather than a deadlock.
+    std::optional<WriteGate::Pass> pass = shared_->write_gate.Enter(std::chrono::milliseconds(kBusyTimeoutMs));
+    if (!pass) {
+      return StorageError("storage: timed out waiting for the write lock (" + shared_->path +
+                          "); is a write transaction left open?");
+    }
     if (shared_->writer == nullptr) {
       MERIDIAN_ASSIGN_OR_RETURN(shared_->writer, Connection::Open(shared_->path, Connection::Role::kWriter));
     }
     // IMMEDIATE takes the database's write lock now (waiting up to the busy timeout for other
     // processes), so the transaction reads the latest state and its commit cannot conflict.
     MERIDIAN_RETURN_IF_ERROR(shared_->writer->Exec("BEGIN IMMEDIATE"));
-    return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(shared_, std::move(lock)));
+    return std::unique_ptr<Transaction>(std::make_unique<SqliteTransaction>(shared_, std::move(*pass)));
   }
 
   int SchemaVersion() const override { return shared_->version; }

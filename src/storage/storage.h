@@ -56,8 +56,9 @@ class Transaction {
 };
 
 // A Storage may be used from many threads at once; a Transaction by one thread at a time. A
-// Transaction keeps what it needs alive, so it may outlive its Storage. A thread must not begin a
-// write transaction while it holds another (writers wait for each other).
+// Transaction keeps what it needs alive, so it may outlive its Storage. Writers wait for each
+// other until the running one commits or is destroyed; BeginWrite fails after a few seconds of
+// waiting (so a thread that begins a second write transaction gets an error, not a deadlock).
 class Storage {
  public:
   virtual ~Storage() = default;

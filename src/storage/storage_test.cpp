@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -265,6 +266,20 @@ TEST_F(StorageTest, FinishedTransactionRefusesFurtherUse) {
   EXPECT_EQ(GetOrDie(*reader, kTable, "k2"), std::nullopt);
 }
 
+TEST_F(StorageTest, SecondWriteTransactionOnOneThreadIsAnErrorNotADeadlock) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  auto first = Write(*storage);
+  ASSERT_TRUE(first->Put(kTable, "k", "v").ok());
+  auto second = storage->BeginWrite();  // waits for the bounded timeout, then gives up
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().type(), "StorageException");
+  EXPECT_NE(second.status().message().find("timed out"), std::string::npos) << second.status().ToString();
+  ASSERT_TRUE(first->Commit().ok());
+  auto third = Write(*storage);  // Commit let the next writer in
+  EXPECT_EQ(GetOrDie(*third, kTable, "k"), "v");
+}
+
 TEST_F(StorageTest, ReadTransactionRefusesWrites) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
@@ -389,32 +404,62 @@ TEST_F(StorageTest, DataPersistsAcrossReopen) {
   EXPECT_EQ(GetOrDie(*Read(*storage), tables::kKeys, "key-1"), "metadata");
 }
 
-constexpr std::string_view kV2Tables[] = {"widgets"};
-constexpr Migration kNextMigrations[] = {kMigrations[0], {2, kV2Tables}};
-static_assert(kCurrentSchemaVersion == 1, "the migration tests extend schema.h's list by one step");
+constexpr std::string_view kWidgetTables[] = {"widgets"};
+constexpr int kNextVersion = kCurrentSchemaVersion + 1;
+// schema.h's list extended by one step that adds the "widgets" table.
+constexpr auto kNextMigrations = [] {
+  std::array<Migration, std::size(kMigrations) + 1> next{};
+  for (size_t i = 0; i < std::size(kMigrations); ++i) next[i] = kMigrations[i];
+  next.back() = {kNextVersion, kWidgetTables};
+  return next;
+}();
 
 TEST_F(StorageTest, OpeningAnOlderDatabaseMigratesItAndKeepsData) {
   {
-    auto old = Open();  // a database written by this build, version 1
+    auto old = Open();  // a database written by this build, at kCurrentSchemaVersion
     ASSERT_NE(old, nullptr);
     auto txn = Write(*old);
     ASSERT_TRUE(txn->Put(tables::kAliases, "alias/x", "key-1").ok());
     ASSERT_TRUE(txn->Commit().ok());
-    // Version 1 does not know the table version 2 adds.
+    // This build does not know the table the next version adds.
     EXPECT_EQ(Write(*old)->Put("widgets", "w", "1").type(), "StorageException");
   }
   auto upgraded = OpenSqliteWithMigrations(path_, kNextMigrations);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
-  EXPECT_EQ((*upgraded)->SchemaVersion(), 2);
+  EXPECT_EQ((*upgraded)->SchemaVersion(), kNextVersion);
   auto txn = Write(**upgraded);
   EXPECT_EQ(GetOrDie(*txn, tables::kAliases, "alias/x"), "key-1");
   ASSERT_TRUE(txn->Put("widgets", "w", "1").ok());
   ASSERT_TRUE(txn->Commit().ok());
   txn.reset();
-  upgraded = Status("x", "close");  // reopening at version 2 again applies nothing
+  upgraded = Status("x", "close");  // reopening at the next version again applies nothing
   upgraded = OpenSqliteWithMigrations(path_, kNextMigrations);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   EXPECT_EQ(GetOrDie(*Read(**upgraded), "widgets", "w"), "1");
+}
+
+// A database made by a build that knew only the first step, opened by this build.
+TEST_F(StorageTest, OpeningAVersion1DatabaseMigratesItToCurrent) {
+  {
+    auto v1 = OpenSqliteWithMigrations(path_, std::span(kMigrations).first(1));
+    ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+    EXPECT_EQ((*v1)->SchemaVersion(), 1);
+    auto txn = Write(**v1);
+    ASSERT_TRUE(txn->Put(tables::kKeys, "key-1", "metadata").ok());
+    for (const Migration& later : std::span(kMigrations).subspan(1)) {
+      for (std::string_view table : later.creates) EXPECT_FALSE(txn->Put(table, "k", "v").ok()) << table;
+    }
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(storage->SchemaVersion(), kCurrentSchemaVersion);
+  auto txn = Write(*storage);
+  EXPECT_EQ(GetOrDie(*txn, tables::kKeys, "key-1"), "metadata");
+  for (const Migration& step : kMigrations) {
+    for (std::string_view table : step.creates) EXPECT_TRUE(txn->Put(table, "k", "v").ok()) << table;
+  }
+  ASSERT_TRUE(txn->Commit().ok());
 }
 
 TEST_F(StorageTest, NewerDatabaseIsRefused) {
@@ -425,14 +470,14 @@ TEST_F(StorageTest, NewerDatabaseIsRefused) {
   auto storage = OpenSqlite(path_);
   ASSERT_FALSE(storage.ok());
   EXPECT_EQ(storage.status().type(), "StorageException");
-  EXPECT_NE(storage.status().message().find("schema version 2"), std::string::npos) << storage.status().ToString();
+  EXPECT_NE(storage.status().message().find("schema version " + std::to_string(kNextVersion)), std::string::npos) << storage.status().ToString();
   EXPECT_NE(storage.status().message().find("newer"), std::string::npos) << storage.status().ToString();
 }
 
 TEST_F(StorageTest, MalformedMigrationListsAreRejected) {
   static constexpr std::string_view kBadName[] = {"bad name"};
   static constexpr std::string_view kReserved[] = {"schema_version"};
-  static constexpr Migration kGap[] = {kMigrations[0], {3, kV2Tables}};
+  static constexpr Migration kGap[] = {kMigrations[0], {3, kWidgetTables}};
   static constexpr Migration kTwice[] = {kMigrations[0], {2, kV1Tables}};
   static constexpr Migration kInvalid[] = {{1, kBadName}};
   static constexpr Migration kReservedName[] = {{1, kReserved}};
@@ -460,35 +505,35 @@ TEST_F(StorageTest, CorruptedPagesAreAnErrorNotACrash) {
     auto storage = Open();
     ASSERT_NE(storage, nullptr);
     auto txn = Write(*storage);
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < 4000; ++i) {
       ASSERT_TRUE(txn->Put(kTable, "row/" + std::to_string(i), std::string(100, 'v')).ok());
     }
     ASSERT_TRUE(txn->Commit().ok());
   }  // closing the last connection checkpoints the WAL into the file
   ASSERT_FALSE(fs::exists(path_ + "-wal"));
+  // Scribble over the row pages. The first 32 pages (header, schema, every table's root page,
+  // all created before any row) stay intact, so opening works and reading rows finds the damage.
+  constexpr size_t kKeep = 32 * 4096;
+  const auto size = fs::file_size(path_);
+  ASSERT_GT(size, 2 * kKeep);
   {
-    // Scribble over everything after the first page (the header and schema survive).
     std::fstream file(path_, std::ios::binary | std::ios::in | std::ios::out);
-    const auto size = fs::file_size(path_);
-    ASSERT_GT(size, 64u * 1024);
     std::mt19937 rng(7);
-    file.seekp(4096);
-    for (auto i = 4096u; i < size; ++i) file.put(static_cast<char>(rng()));
+    file.seekp(kKeep);
+    for (auto i = kKeep; i < size; ++i) file.put(static_cast<char>(rng()));
   }
-  auto storage = OpenSqlite(path_);
-  if (!storage.ok()) {
-    EXPECT_EQ(storage.status().type(), "StorageException");
-    return;
-  }
-  auto reader = (*storage)->BeginRead();
-  if (!reader.ok()) {
-    EXPECT_EQ(reader.status().type(), "StorageException");
-    return;
-  }
-  auto rows = (*reader)->Scan(kTable, "row/");
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  auto reader = Read(*storage);
+  auto rows = reader->Scan(kTable, "row/");
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().type(), "StorageException");
   EXPECT_NE(rows.status().message().find("malformed"), std::string::npos) << rows.status().ToString();
+  // The failed read aborted the transaction; a new one reports the damage again.
+  EXPECT_FALSE(reader->Get(kTable, "row/1").ok());
+  reader = Read(*storage);
+  auto damaged = Write(*storage);
+  EXPECT_FALSE(damaged->Scan(kTable, "").ok());
 }
 
 TEST_F(StorageTest, UnopenablePathIsAnError) {

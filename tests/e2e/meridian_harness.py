@@ -57,6 +57,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 class MeridianProcess:
     """One `meridian up` process with its own data directory.
 
@@ -70,6 +74,7 @@ class MeridianProcess:
         self._owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="meridian-e2e-data-")
         self.log_dir = tempfile.mkdtemp(prefix="meridian-e2e-logs-")
+        self._port_chosen_here = port is None
         self.port = port or free_port()
         self.region = region
         self.extra_args = list(extra_args)
@@ -93,6 +98,21 @@ class MeridianProcess:
                 "--regions", self.region, "--port", str(self.port)] + self.extra_args
 
     def start(self, timeout=START_TIMEOUT_S):
+        """Starts the server and waits for its ready line.
+
+        A port picked by free_port() can be taken by a parallel test before meridian binds it;
+        on a first start the harness then moves to another free port (at most 3 tries).
+        """
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if not (self._port_chosen_here and self.starts == 1) or attempt == 2:
+                    raise
+                self.starts = 0
+                self.port = free_port()
+
+    def _start_once(self, timeout):
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.starts += 1
         self._ready.clear()
@@ -112,9 +132,13 @@ class MeridianProcess:
                 return self
             if self.proc.poll() is not None:
                 self._reader.join(2)
+                self._finish_io()
+                tail = self.output_tail()
+                if "already in use" in tail:
+                    raise PortTaken(tail)
                 raise RuntimeError(
                     f"meridian exited with code {self.proc.returncode} before it was ready\n"
-                    + self.output_tail())
+                    + tail)
         self.kill()
         raise RuntimeError(f"meridian did not print {READY_LINE!r} within {timeout}s\n"
                            + self.output_tail())
@@ -197,10 +221,10 @@ class MeridianProcess:
     def output_tail(self, lines=40):
         out = "\n".join(self._stdout_lines[-lines:])
         err = ""
-        for name in sorted(os.listdir(self.log_dir)):
-            if name.startswith("stderr."):
-                with open(os.path.join(self.log_dir, name), "rb") as f:
-                    err = f.read()[-6000:].decode("utf-8", "replace")
+        stderr_path = os.path.join(self.log_dir, f"stderr.{self.starts}.log")
+        if os.path.exists(stderr_path):
+            with open(stderr_path, "rb") as f:
+                err = f.read()[-6000:].decode("utf-8", "replace")
         return f"--- meridian stdout (tail) ---\n{out}\n--- meridian stderr (tail) ---\n{err}"
 
     def log_files(self):
@@ -264,7 +288,7 @@ class MeridianProcess:
         request_headers.update(headers or {})
         request = AWSRequest(method="POST", url=self.endpoint + "/", data=data,
                              headers=request_headers)
-        signer_cls = botocore.auth.SigV4QueryAuth if query_auth else botocore.auth.SigV4Auth
+        signer_cls = _JsonSigV4QueryAuth if query_auth else botocore.auth.SigV4Auth
         signer = signer_cls(creds, service, region or self.region)
         if signed_at is None:
             signer.add_auth(request)
@@ -277,6 +301,20 @@ class MeridianProcess:
         prepared = request.prepare()
         return send_raw(self.port, "POST", prepared.url[len(self.endpoint):] or "/",
                         prepared.body, dict(prepared.headers))
+
+
+class _JsonSigV4QueryAuth(botocore.auth.SigV4QueryAuth):
+    """SigV4 in the query string (X-Amz-Signature=...) with the JSON body left in place.
+
+    botocore's SigV4QueryAuth is meant for the Query protocol and moves body parameters into the
+    URL; for a JSON 1.1 request the body stays and is covered by the payload hash.
+    """
+
+    def _modify_request_before_signing(self, request):
+        body = request.data
+        request.data = b""
+        super()._modify_request_before_signing(request)
+        request.data = body
 
 
 def send_raw(port, method, path, body, headers, timeout=30):

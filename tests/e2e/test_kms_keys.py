@@ -269,7 +269,9 @@ class KeyDeletionTest(MeridianTestCase):
         got = self.kms.describe_key(KeyId=md["KeyId"])["KeyMetadata"]
         self.assertEqual(got["KeyState"], "PendingDeletion")
         self.assertIs(got["Enabled"], False)
-        self.assertEqual(got["PendingDeletionWindowInDays"], 7)
+        # PendingDeletionWindowInDays is only for multi-Region primaries in
+        # PendingReplicaDeletion; a single-Region key shows its DeletionDate.
+        self.assertNotIn("PendingDeletionWindowInDays", got)
         self.assertDeletionDate(got["DeletionDate"], 7)
 
         with self.assertAwsError("KMSInvalidStateException", status=400):

@@ -31,6 +31,26 @@ class ProtocolTest(MeridianTestCase):
         self.assertIn("CiphertextBlob", body)
         base64.b64decode(body["CiphertextBlob"], validate=True)
 
+    def test_timestamps_are_epoch_seconds_and_blobs_base64(self):
+        status, _, body = self.server.signed_request("CreateKey", {"Description": "raw"})
+        self.assertEqual(status, 200, body)
+        created = body["KeyMetadata"]["CreationDate"]
+        self.assertIsInstance(created, (int, float))
+        self.assertLess(abs(created - utcnow().timestamp()), 300)
+        status, _, body = self.server.signed_request(
+            "GenerateDataKey", {"KeyId": self.key_id, "NumberOfBytes": 24})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(base64.b64decode(body["Plaintext"], validate=True)), 24)
+        base64.b64decode(body["CiphertextBlob"], validate=True)
+
+    def test_key_id_format_and_length(self):
+        result = self.server.signed_request("DescribeKey", {"KeyId": "not-a-key"})
+        self.assertRawError(result, "NotFoundException")
+        result = self.server.signed_request("DescribeKey", {"KeyId": "k" * 2049})
+        self.assertRawError(result, "ValidationException")
+        result = self.server.signed_request("DescribeKey", {"KeyId": ""})
+        self.assertRawError(result, "ValidationException")
+
     def test_request_ids_are_unique(self):
         ids = set()
         for _ in range(5):
@@ -184,8 +204,29 @@ class AuthenticationTest(MeridianTestCase):
             {"Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": "TrentService.GenerateRandom"})
         self.assertIn(status, (400, 403), body)
         self.assertIsInstance(body, dict)
-        self.assertTrue(body.get("__type"), body)
+        self.assertEqual(str(body.get("__type")).split("#")[-1],
+                         "MissingAuthenticationTokenException", body)
         self.assertTrue(headers.get("x-amzn-requestid"))
+
+    def test_malformed_authorization_header(self):
+        result = send_raw(self.server.port, "POST", "/", json.dumps(self.BODY).encode(), {
+            "Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": "TrentService.GenerateRandom",
+            "X-Amz-Date": utcnow().strftime("%Y%m%dT%H%M%SZ"),
+            "Authorization": "AWS4-HMAC-SHA256 Credential=abc"})
+        self.assertRawError(result, "IncompleteSignatureException")
+
+    def test_missing_date_header(self):
+        def drop_date(request):
+            del request.headers["X-Amz-Date"]
+
+        result = self.server.signed_request("GenerateRandom", self.BODY, mutate=drop_date)
+        self.assertRawError(result, "IncompleteSignatureException")
+
+    def test_unknown_session_token(self):
+        # Long-term admin credentials plus a token the server never issued.
+        result = self.server.signed_request("GenerateRandom", self.BODY,
+                                            headers={"X-Amz-Security-Token": "not-issued-here"})
+        self.assertRawError(result, "UnrecognizedClientException")
 
     def test_query_string_signature(self):
         status, _, body = self.server.signed_request("GenerateRandom", self.BODY, query_auth=True)

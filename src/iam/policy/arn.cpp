@@ -55,7 +55,14 @@ bool ArnPattern::Compile(std::string_view source, VariableScope variables, ArnPa
   for (size_t i = 0; i < 6; ++i) {
     bool vars = variables == VariableScope::kAllParts || (variables == VariableScope::kResourcePart && i == 5);
     out.parts_[i] = Pattern::Compile(parts[i], {.wildcards = true, .variables = vars, .lower = false});
+    out.has_variables_ = out.has_variables_ || out.parts_[i].has_variables();
   }
+  return true;
+}
+
+bool ArnPattern::Resolvable(const RequestContext* context) const {
+  for (const Pattern& part : parts_)
+    if (!part.Resolvable(context)) return false;
   return true;
 }
 
@@ -63,13 +70,11 @@ MatchResult ArnPattern::Match(std::string_view arn, const RequestContext* contex
   if (is_any_) return MatchResult::kMatch;
   std::array<std::string_view, 6> parts;
   if (!SplitArn(arn, parts)) return MatchResult::kNoMatch;
-  MatchResult result = MatchResult::kMatch;
   for (size_t i = 0; i < 6; ++i) {
     MatchResult r = parts_[i].Match(parts[i], /*ignore_case=*/false, context);
-    if (r == MatchResult::kUnresolved) return r;
-    if (r == MatchResult::kNoMatch) result = MatchResult::kNoMatch;  // keep checking for kUnresolved
+    if (r != MatchResult::kMatch) return r;
   }
-  return result;
+  return MatchResult::kMatch;
 }
 
 }  // namespace meridian::iam::policy

@@ -30,6 +30,8 @@ class ArnPattern {
   static bool Compile(std::string_view source, VariableScope variables, ArnPattern& out);
 
   MatchResult Match(std::string_view arn, const RequestContext* context) const;
+  bool Resolvable(const RequestContext* context) const;
+  bool has_variables() const { return has_variables_; }
 
   bool is_any() const { return is_any_; }
   const std::string& source() const { return source_; }
@@ -39,6 +41,7 @@ class ArnPattern {
  private:
   std::string source_;
   bool is_any_ = false;
+  bool has_variables_ = false;  // some part uses a policy variable
   std::array<Pattern, 6> parts_;
 };
 

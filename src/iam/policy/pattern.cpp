@@ -83,29 +83,66 @@ Pattern Pattern::Compile(std::string_view source, Options options) {
   }
   flush();
   p.is_any_ = p.pieces_.size() == 1 && p.pieces_[0].kind == Kind::kStar;
+  if (!p.has_wildcards_ && !p.has_variables_) {
+    p.shape_ = Shape::kLiteral;
+  } else if (!p.has_variables_ && p.pieces_.size() == 2 && p.pieces_[0].kind == Kind::kText &&
+             p.pieces_[1].kind == Kind::kStar) {
+    p.shape_ = Shape::kPrefix;
+  }
   return p;
+}
+
+namespace {
+
+// The single value of `key`, or nullptr (absent or multivalued: not usable as a variable).
+const std::string_view* VariableValue(const RequestContext* context, const std::string& key) {
+  if (!context) return nullptr;
+  ContextValues values = context->FindLower(key);
+  return values.size() == 1 ? &values[0] : nullptr;
+}
+
+}  // namespace
+
+bool Pattern::Resolvable(const RequestContext* context) const {
+  if (!has_variables_) return true;
+  for (const Piece& piece : pieces_) {
+    if (piece.kind == Kind::kVariable && !piece.fallback && !VariableValue(context, piece.text)) return false;
+  }
+  return true;
 }
 
 MatchResult Pattern::Match(std::string_view s, bool ignore_case, const RequestContext* context) const {
   if (is_any_) return MatchResult::kMatch;
   auto eq = [ignore_case](char a, char b) { return ignore_case ? LowerChar(a) == LowerChar(b) : a == b; };
-  if (!has_wildcards_ && !has_variables_) {  // literal: the common case
+  if (shape_ == Shape::kLiteral) {  // the common cases first
     if (pieces_.empty()) return s.empty() ? MatchResult::kMatch : MatchResult::kNoMatch;
     const std::string& lit = pieces_[0].text;
     bool same = ignore_case ? EqualsIgnoreCase(lit, s) : lit == s;
     return same ? MatchResult::kMatch : MatchResult::kNoMatch;
   }
+  if (shape_ == Shape::kPrefix) {
+    const std::string& prefix = pieces_[0].text;
+    if (s.size() < prefix.size()) return MatchResult::kNoMatch;
+    std::string_view head = s.substr(0, prefix.size());
+    bool same = ignore_case ? EqualsIgnoreCase(prefix, head) : head == prefix;
+    return same ? MatchResult::kMatch : MatchResult::kNoMatch;
+  }
 
-  // Resolve variables to literal text first.
-  std::vector<std::string_view> resolved;
+  // Resolve variables to literal text first (on the stack for patterns of usual size).
+  constexpr size_t kInline = 16;
+  std::string_view inline_resolved[kInline];
+  std::vector<std::string_view> heap_resolved;
+  std::string_view* resolved = inline_resolved;
   if (has_variables_) {
-    resolved.resize(pieces_.size());
+    if (pieces_.size() > kInline) {
+      heap_resolved.resize(pieces_.size());
+      resolved = heap_resolved.data();
+    }
     for (size_t i = 0; i < pieces_.size(); ++i) {
       const Piece& piece = pieces_[i];
       if (piece.kind != Kind::kVariable) continue;
-      const std::vector<std::string>* values = context ? context->FindLower(piece.text) : nullptr;
-      if (values && values->size() == 1) {
-        resolved[i] = (*values)[0];
+      if (const std::string_view* value = VariableValue(context, piece.text)) {
+        resolved[i] = *value;
       } else if (piece.fallback) {
         resolved[i] = *piece.fallback;
       } else {

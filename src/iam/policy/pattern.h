@@ -11,8 +11,7 @@
 //    the whole statement as not applying. Substituted values are always literal text.
 //  - With Version 2008-10-17 (or where variables are not allowed), "${...}" is literal text.
 //
-// Immutable after Compile; Match is const, thread-safe and does not allocate unless the pattern
-// contains variables.
+// Immutable after Compile; Match is const, thread-safe and does not allocate.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +40,8 @@ class Pattern {
   // Matches `text` (all of it). With ignore_case, literal text and substituted values compare
   // case-insensitively. `context` resolves variables and may be null when the pattern has none.
   MatchResult Match(std::string_view text, bool ignore_case, const RequestContext* context) const;
+  // False when a variable has no value in `context` and no default.
+  bool Resolvable(const RequestContext* context) const;
 
   const std::string& source() const { return source_; }
   bool has_variables() const { return has_variables_; }
@@ -55,8 +56,12 @@ class Pattern {
     std::optional<std::string> fallback;  // kVariable: the default value, if any
   };
 
+  // Precomputed fast paths for the common shapes (no variables).
+  enum class Shape : uint8_t { kLiteral, kPrefix, kGeneral };  // "abc", "abc*", anything else
+
   std::string source_;
   std::vector<Piece> pieces_;
+  Shape shape_ = Shape::kGeneral;
   bool has_variables_ = false;
   bool has_wildcards_ = false;
   bool is_any_ = false;

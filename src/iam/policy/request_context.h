@@ -18,13 +18,17 @@
 // Callers add the rest (aws:RequestedRegion, aws:SourceIp or aws:SourceVpce, aws:SecureTransport,
 // aws:CurrentTime/aws:EpochTime via SetRequestTime, kms:* keys, ...).
 //
+// Storage is allocation-light: text lives in an append-only arena and keys in a small flat index
+// (a context typically holds 10-20 keys), so building one costs a handful of allocations.
 // A RequestContext is built by one thread and then only read; concurrent const use is safe.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -66,42 +70,82 @@ struct Principal {
 
 std::string_view PrincipalTypeName(PrincipalType type);  // aws:PrincipalType value, e.g. "User"
 
+// The values of one condition key; empty when the key is absent.
+using ContextValues = std::span<const std::string_view>;
+
 class RequestContext {
  public:
   // `action` is "service:Action" (e.g. "kms:Decrypt"); `resource` is the resource ARN, or "*" for
-  // actions that take no resource (e.g. kms:CreateKey).
-  RequestContext(Principal principal, std::string action, std::string resource);
+  // actions that take no resource (e.g. kms:CreateKey). The shared form lets the request pipeline
+  // reuse one immutable Principal per credential.
+  RequestContext(std::shared_ptr<const Principal> principal, std::string_view action, std::string_view resource);
+  RequestContext(Principal principal, std::string_view action, std::string_view resource);
 
-  const Principal& principal() const { return principal_; }
-  const std::string& action() const { return action_; }
-  const std::string& action_lower() const { return action_lower_; }  // for Action matching
-  const std::string& resource() const { return resource_; }
+  RequestContext(RequestContext&&) noexcept = default;
+  RequestContext& operator=(RequestContext&&) noexcept = default;
+  RequestContext(const RequestContext&) = delete;
+  RequestContext& operator=(const RequestContext&) = delete;
 
-  // Replaces the values of `key` (case-insensitive).
-  void Set(std::string_view key, std::string value);
-  void SetValues(std::string_view key, std::vector<std::string> values);
+  const Principal& principal() const { return *principal_; }
+  std::string_view action() const { return action_; }
+  std::string_view action_lower() const { return action_lower_; }  // for Action matching
+  std::string_view resource() const { return resource_; }
+
+  // Replaces the values of `key` (case-insensitive). Values are copied.
+  void Set(std::string_view key, std::string_view value);
+  void SetValues(std::string_view key, std::span<const std::string> values);
+  void SetValues(std::string_view key, std::initializer_list<std::string_view> values);
   // Appends one value to `key` (multivalued keys such as aws:TagKeys).
-  void Add(std::string_view key, std::string value);
+  void Add(std::string_view key, std::string_view value);
   void Erase(std::string_view key);
   // Sets aws:CurrentTime (ISO 8601, UTC) and aws:EpochTime (seconds) from epoch milliseconds.
   void SetRequestTime(int64_t epoch_millis);
 
-  // The values of `key`, or nullptr when the key is absent. Case-insensitive.
-  const std::vector<std::string>* Find(std::string_view key) const;
-  // Same, for a key already in lower case (the compiled policy stores keys that way): no
-  // allocation.
-  const std::vector<std::string>* FindLower(std::string_view lower_key) const;
+  // The values of `key`, case-insensitive; empty when absent. The span is valid until the
+  // context is next modified; the string_views in it for the context's lifetime.
+  ContextValues Find(std::string_view key) const;
+  // Same, for a key already in lower case (compiled policies store keys that way).
+  ContextValues FindLower(std::string_view lower_key) const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  struct Entry {
+    std::string_view key;  // lower case, in the arena
+    uint32_t begin = 0;    // into values_
+    uint32_t count = 0;
   };
-  Principal principal_;
-  std::string action_;
-  std::string action_lower_;
-  std::string resource_;
-  std::unordered_map<std::string, std::vector<std::string>, Hash, std::equal_to<>> keys_;
+  // Append-only text storage in fixed blocks: views into it never move.
+  class Arena {
+   public:
+    Arena() = default;
+    Arena(Arena&& other) noexcept { *this = std::move(other); }
+    Arena& operator=(Arena&& other) noexcept {  // the moved-from arena is left empty, not aliased
+      blocks_ = std::move(other.blocks_);
+      next_ = std::exchange(other.next_, nullptr);
+      left_ = std::exchange(other.left_, 0);
+      other.blocks_.clear();
+      return *this;
+    }
+    std::string_view Copy(std::string_view text, bool lower = false);
+
+   private:
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    char* next_ = nullptr;
+    size_t left_ = 0;
+  };
+
+  Entry* FindEntry(std::string_view lower_key);
+  const Entry* FindEntry(std::string_view lower_key) const;
+  Entry& EntryFor(std::string_view key);  // creates it (no values) when missing
+  // Values that live as long as the context (the principal's strings): no copy.
+  void SetStable(std::string_view lower_key, std::string_view value);
+
+  std::shared_ptr<const Principal> principal_;
+  Arena arena_;
+  std::string_view action_;
+  std::string_view action_lower_;
+  std::string_view resource_;
+  std::vector<Entry> entries_;
+  std::vector<std::string_view> values_;
 };
 
 }  // namespace meridian::iam::policy

@@ -69,6 +69,11 @@ Status ConfigureServerContext(SSL_CTX* context, const TlsServerConfig& config) {
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.client_ca_file.c_str());
     if (names == nullptr) return ConfigError("cannot read CA names from '" + config.client_ca_file + "'");
     SSL_CTX_set_client_CA_list(context, names);
+    // Resumed sessions keep the verified client identity; OpenSSL refuses to resume (a fatal
+    // alert) when a verifying server has no session id context.
+    static constexpr unsigned char kSessionContext[] = "meridian";
+    if (SSL_CTX_set_session_id_context(context, kSessionContext, sizeof kSessionContext - 1) != 1)
+      return ConfigError("cannot set the TLS session id context");
     int mode = SSL_VERIFY_PEER;
     if (config.require_client_certificate) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(context, mode, nullptr);

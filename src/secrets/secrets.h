@@ -1,0 +1,72 @@
+// The Secrets Manager service of one region: AWS Secrets Manager semantics, acting through
+// storage and the region's KMS.
+//
+// SecretsService::Handle executes one operation (the X-Amz-Target suffix after "secretsmanager.",
+// e.g. "GetSecretValue") on an already authenticated and authorized request and writes the JSON
+// response. It owns no transport: the server parses, authenticates and authorizes.
+//
+// Invariants:
+//  - Secret values exist in plaintext only in memory (SecureBytes, wiped after use) and in the
+//    response being written; at rest every version is envelope-encrypted under a KMS data key
+//    (sealed_value.h), bound to the secret ARN and version id.
+//  - KMS is used on behalf of the caller: a key the caller may not use makes the value
+//    unreadable (DecryptionFailure) or unwritable (EncryptionFailure).
+//  - Every state change is one storage transaction; a failed request changes nothing, with one
+//    documented exception: when a rotator step fails, RotateSecret reports the failure but the
+//    rotation configuration and the AWSPENDING version stay, so the rotation is reattempted (as
+//    AWS does). KMS calls and rotator steps run outside storage transactions.
+//  - Version stages follow AWS's rules (version_stages.h); rotation follows rotator.h.
+// Replication to other regions is not part of this service yet.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "common/aws_json.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "kms/kms.h"
+#include "secrets/rotator.h"
+#include "storage/storage.h"
+
+namespace meridian::secrets {
+
+struct SecretsOptions {
+  std::string region;  // e.g. "us-east-1"
+  std::string partition = "aws";
+  // Finds the built-in or external rotator for a rotation function id; may be empty.
+  RotatorResolver rotators;
+};
+
+class SecretsService {
+ public:
+  // `kms` is the same region's KMS; both it and `storage` must outlive the service.
+  SecretsService(SecretsOptions options, storage::Storage& storage, kms::KmsService& kms,
+                 const Clock& clock = SystemClock::Instance());
+  ~SecretsService();
+  SecretsService(const SecretsService&) = delete;
+  SecretsService& operator=(const SecretsService&) = delete;
+
+  // True if `operation` is a Secrets Manager operation this service implements.
+  static bool Knows(std::string_view operation);
+
+  // Runs `operation`. On success the response object has been written to `out` and OK is
+  // returned; on failure the AWS-shaped error is returned and whatever was written to `out`
+  // must be discarded by the caller (no state has changed).
+  Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+                JsonWriter& out);
+
+  // Background duties due at the clock's current time: destroys secrets whose recovery window
+  // has ended, and runs rotations that are scheduled or need reattempting when a rotator is
+  // available for them. Idempotent; call periodically. Returns the number of secrets changed.
+  Result<int> RunDueMaintenance();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian::secrets

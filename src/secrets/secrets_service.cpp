@@ -1,0 +1,32 @@
+// SecretsService: the public facade over SecretsService::Impl (service_impl.h).
+#include "secrets/secrets.h"
+
+#include "secrets/service_impl.h"
+
+namespace meridian::secrets {
+
+SecretsService::SecretsService(SecretsOptions options, storage::Storage& storage, kms::KmsService& kms,
+                               const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), storage, kms, clock)) {}
+
+SecretsService::~SecretsService() = default;
+
+bool SecretsService::Knows(std::string_view operation) { return Impl::Ops().count(operation) > 0; }
+
+Status SecretsService::Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+                              JsonWriter& out) {
+  auto it = Impl::Ops().find(operation);
+  if (it == Impl::Ops().end())
+    return Status("UnknownOperationException",
+                  "Secrets Manager has no operation named " + std::string(operation) + ".", 400);
+  JsonRequest req(request);
+  Status st = (impl_.get()->*(it->second))(req, caller, out);
+  // Server-side failures (storage, corrupt records) reach clients as AWS's InternalServiceError.
+  if (!st.ok() && st.http_status() >= 500 && st.type() != "InternalServiceError")
+    return err::Internal(st.type() + ": " + st.message());
+  return st;
+}
+
+Result<int> SecretsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
+
+}  // namespace meridian::secrets
