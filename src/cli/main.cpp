@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/audit_command.h"
+#include "cli/ca_command.h"
 #include "cli/commands.h"
 #include "cli/encrypt_command.h"
 
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   meridian::cli::RegisterUpCommand(app, exit_code);
   meridian::cli::RegisterEncryptCommands(app, exit_code);
   meridian::cli::RegisterAuditCommands(app, exit_code);
+  meridian::cli::RegisterCaCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

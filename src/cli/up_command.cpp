@@ -30,6 +30,7 @@
 #include "server/config.h"
 #include "server/edge_router.h"
 #include "server/http_listener.h"
+#include "server/tls/certificates.h"
 
 namespace meridian::cli {
 namespace {
@@ -146,6 +147,17 @@ int RunUp(const UpOptions& o) {
   auto passphrase = EnsurePassphraseFile(dir + "/root-passphrase");
   if (!passphrase.ok()) return fail(passphrase.status().message());
 
+  // Several regions talk over mutual TLS: a deployment CA (made once) and a certificate per region.
+  const std::string ca_dir = dir + "/ca";
+  if (edge) {
+    if (!std::filesystem::exists(tls::CaFilesIn(ca_dir).certificate)) {
+      tls::CaOptions ca;
+      ca.common_name = "Meridian local deployment CA";
+      if (auto made = tls::InitCaDirectory(ca_dir, ca); !made.ok()) return fail(made.status().message());
+    }
+  }
+  auto peer_port = [&](size_t i) { return static_cast<uint16_t>(o.port + 1 + regions.size() + i); };
+
   std::vector<Child> children;
   cluster.region_endpoints.clear();
   for (size_t i = 0; i < regions.size(); ++i) {
@@ -158,6 +170,19 @@ int RunUp(const UpOptions& o) {
     cfg.audit_enabled = o.audit != "off";
     cfg.audit_best_effort = o.audit == "best-effort";
     cfg.listeners.push_back({o.address, region_port(i), "", false});
+    if (edge) {
+      tls::RegionCertificateOptions cert;
+      cert.region = regions[i];
+      cert.dns_names = {"localhost"};
+      cert.ip_addresses = {"127.0.0.1"};
+      auto files = tls::IssueRegionCertificateFiles(ca_dir, cert, dir + "/" + regions[i] + "/tls");
+      if (!files.ok()) return fail(files.status().message());
+      cfg.tls = {tls::CaFilesIn(ca_dir).certificate, files->certificate, files->private_key};
+      cfg.peer_listener = server::ListenerConfig{o.address, peer_port(i), "", true};
+      for (size_t j = 0; j < regions.size(); ++j)
+        if (j != i)
+          cfg.peers.push_back({regions[j], "https://" + o.address + ":" + std::to_string(peer_port(j))});
+    }
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) return fail("cannot create " + cfg.data_dir + ": " + ec.message());
     ::chmod(cfg.data_dir.c_str(), 0700);

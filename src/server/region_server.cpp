@@ -17,6 +17,8 @@
 #include "kms/kms.h"
 #include "secrets/secrets.h"
 #include "server/http_listener.h"
+#include "server/peer_transport.h"
+#include "server/replication_endpoint.h"
 #include "server/request_pipeline.h"
 #include "storage/storage.h"
 
@@ -55,6 +57,23 @@ Result<crypto::RootKey> OpenRootKey(const RegionConfig& config) {
   return key;
 }
 
+// "https://host:port" -> host, port.
+bool SplitEndpoint(const std::string& endpoint, std::string& host, uint16_t& port) {
+  std::string rest = endpoint.substr(endpoint.find("://") + 3);
+  rest = rest.substr(0, rest.find('/'));
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = rest.substr(0, colon);
+  try {
+    const int p = std::stoi(rest.substr(colon + 1));
+    if (p <= 0 || p > 65535) return false;
+    port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
 secrets::SecretsOptions SecretsOptionsFor(const RegionConfig& config) {
   secrets::SecretsOptions o;
   o.region = config.region;
@@ -72,12 +91,26 @@ class RegionServer::Impl {
         root_key_(std::move(root_key)),
         audit_(std::move(audit)),
         credentials_(*storage_, root_key_),
-        kms_(kms::KmsOptions::SingleRegion(config_.region, config_.account_id), *storage_, root_key_),
+        outbox_(*storage_),
+        inbox_(*storage_),
+        kms_(KmsOptionsFor(), *storage_, root_key_),
         kms_api_(kms_, "TrentService.", "kms", "kms"),
         secrets_(SecretsOptionsFor(config_), *storage_, kms_),
         secrets_api_(secrets_, "secretsmanager.", "secretsmanager", "secretsmanager"),
         pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_, &secrets_api_},
                   audit_.get()) {}
+
+  kms::KmsOptions KmsOptionsFor() {
+    kms::KmsOptions o = kms::KmsOptions::SingleRegion(config_.region, config_.account_id);
+    if (!config_.peers.empty()) {
+      o.regions = config_.AllRegions();
+      o.outbox = &outbox_;
+      o.replication_enqueued = [this] {
+        for (auto& link : links_) link->Wake();
+      };
+    }
+    return o;
+  }
 
   Status Bootstrap() {
     MERIDIAN_RETURN_IF_ERROR(credentials_.EnsureAccount(config_.account_id));
@@ -98,14 +131,60 @@ class RegionServer::Impl {
       options.port = lc.port;
       options.endpoint_id = lc.endpoint_id;
       options.threads = config_.threads;
+      if (lc.tls)
+        options.tls = tls::TlsServerConfig{config_.DataPath(config_.tls.cert_file), config_.DataPath(config_.tls.key_file),
+                                           "", false};
       auto listener = std::make_unique<HttpListener>(
-          options, [this](const HttpRequest& request, HttpResponse& response) { Serve(request, response); });
+          options, [this](const HttpRequest& request, HttpResponder responder) { Serve(request, std::move(responder)); });
       MERIDIAN_RETURN_IF_ERROR(listener->Start());
       log::Info("listening", {{"region", config_.region}, {"address", lc.address},
-                              {"port", std::to_string(listener->port())}});
+                              {"port", std::to_string(listener->port())}, {"tls", lc.tls ? "1.3" : "off"}});
       listeners_.push_back(std::move(listener));
     }
+    MERIDIAN_RETURN_IF_ERROR(StartReplication());
     maintenance_ = std::thread([this] { MaintenanceLoop(); });
+    return Status::Ok();
+  }
+
+  // Peer links (mutual TLS, region certificates from the deployment CA) to every peer region,
+  // and the peer listener that receives theirs.
+  Status StartReplication() {
+    if (config_.peers.empty()) return Status::Ok();
+    kms_.RegisterReplicationHandlers(inbox_);
+    std::vector<std::string> peer_regions;
+    for (const auto& p : config_.peers) peer_regions.push_back(p.region);
+    endpoint_ = std::make_unique<ReplicationEndpoint>(config_.region, inbox_, peer_regions);
+    if (config_.peer_listener) {
+      HttpListenerOptions options;
+      options.address = config_.peer_listener->address;
+      options.port = config_.peer_listener->port;
+      options.threads = 1;
+      options.max_body_bytes = 64 * 1024 * 1024;
+      options.tls = tls::TlsServerConfig{config_.DataPath(config_.tls.cert_file), config_.DataPath(config_.tls.key_file),
+                                         config_.DataPath(config_.tls.ca_file), true};
+      peer_listener_ = std::make_unique<HttpListener>(options, [this](const HttpRequest& q, HttpResponse& a) {
+        ReplicationReply reply = endpoint_->Handle(q.method, q.path, q.body, q.peer_certificate_region);
+        a.status = reply.status;
+        a.content_type = "application/json";
+        a.body = std::move(reply.body);
+      });
+      MERIDIAN_RETURN_IF_ERROR(peer_listener_->Start());
+      log::Info("peer_listening", {{"region", config_.region}, {"port", std::to_string(peer_listener_->port())}});
+    }
+    for (const auto& peer : config_.peers) {
+      MutualTlsTransportOptions t;
+      if (!SplitEndpoint(peer.endpoint, t.host, t.port))
+        return StartupError("peer " + peer.region + " has a malformed endpoint " + peer.endpoint);
+      t.peer_region = peer.region;
+      t.tls = tls::TlsClientConfig{config_.DataPath(config_.tls.ca_file), config_.DataPath(config_.tls.cert_file),
+                                   config_.DataPath(config_.tls.key_file)};
+      MERIDIAN_ASSIGN_OR_RETURN(auto transport, MutualTlsTransport::Create(std::move(t)));
+      std::map<std::string, replication::Expander, std::less<>> expanders;
+      expanders["kms."] = kms_.ReplicationExpander();
+      links_.push_back(std::make_unique<replication::PeerLink>(config_.region, peer.region, outbox_,
+                                                               std::move(transport), std::move(expanders)));
+    }
+    for (auto& link : links_) link->Start();
     return Status::Ok();
   }
 
@@ -117,6 +196,8 @@ class RegionServer::Impl {
     }
     cv_.notify_all();
     for (auto& l : listeners_) l->Stop();
+    if (peer_listener_) peer_listener_->Stop();
+    for (auto& link : links_) link->Stop();
     if (maintenance_.joinable()) maintenance_.join();
     if (audit_) {
       if (Status st = audit_->Close(); !st.ok())
@@ -129,19 +210,23 @@ class RegionServer::Impl {
   uint16_t first_port() const { return listeners_.empty() ? 0 : listeners_.front()->port(); }
 
  private:
-  void Serve(const HttpRequest& request, HttpResponse& response) {
+  // The response is sent when the pipeline calls back: at once, or from the audit log's writer
+  // thread once the request's record is durable. The I/O thread never waits.
+  void Serve(const HttpRequest& request, HttpResponder responder) {
     ApiRequest api{request.method, request.target, request.headers, request.body, request.peer_ip,
                    request.endpoint_id};
-    // The listener is synchronous: wait for the pipeline (and the audit record's group commit).
-    std::promise<ApiResponse> promise;
-    auto future = promise.get_future();
-    pipeline_.Handle(api, [&promise](ApiResponse r) { promise.set_value(std::move(r)); });
-    ApiResponse r = future.get();
+    auto shared = std::make_shared<HttpResponder>(std::move(responder));
+    pipeline_.Handle(api, [this, shared](ApiResponse r) { Reply(*shared, std::move(r)); });
+  }
+
+  void Reply(HttpResponder& responder, ApiResponse r) {
+    HttpResponse response;
     if (r.status >= 500) log::Error("request_failed", {{"region", config_.region}, {"status", std::to_string(r.status)}});
     response.status = r.status;
     response.content_type = std::move(r.content_type);
     response.headers = std::move(r.headers);
     response.body = std::move(r.body);
+    responder.Send(std::move(response));
   }
 
   void MaintenanceLoop() {
@@ -169,6 +254,8 @@ class RegionServer::Impl {
   crypto::RootKey root_key_;
   std::unique_ptr<audit::AuditLog> audit_;  // null when auditing is off
   iam::CredentialStore credentials_;
+  replication::Outbox outbox_;
+  replication::Inbox inbox_;
   iam::AccountAuthorizer authorizer_;
   kms::KmsService kms_;
   ApiServiceAdapter<kms::KmsService> kms_api_;
@@ -176,6 +263,9 @@ class RegionServer::Impl {
   ApiServiceAdapter<secrets::SecretsService> secrets_api_;
   RequestPipeline pipeline_;
   std::vector<std::unique_ptr<HttpListener>> listeners_;
+  std::unique_ptr<ReplicationEndpoint> endpoint_;
+  std::unique_ptr<HttpListener> peer_listener_;
+  std::vector<std::unique_ptr<replication::PeerLink>> links_;
   std::thread maintenance_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -17,12 +17,14 @@ import os
 import re
 import secrets as pysecrets
 import string
+import time
 import unittest
 import uuid
 
 import botocore.exceptions
 
-from meridian_harness import MeridianProcess, MeridianTestCase, send_raw, JSON_CONTENT_TYPE
+from meridian_harness import MeridianProcess, MeridianTestCase
+from test_time_travel import clients_sign_ahead, libfaketime
 
 ARN_RE = r"^arn:aws:secretsmanager:{region}:{account}:secret:{name}-[A-Za-z0-9]{{6}}$"
 PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -95,6 +97,22 @@ class CreateAndGetTest(SecretsTestCase):
         wrong_suffix = created["ARN"][:-6] + ("AAAAAA" if created["ARN"][-6:] != "AAAAAA" else "BBBBBB")
         with self.assertAwsError("ResourceNotFoundException", status=400):
             self.value(wrong_suffix)
+
+    def test_name_that_looks_like_an_arn_suffix(self):
+        # AWS warns against names ending in "-" + 6 characters: a partial ARN is then ambiguous.
+        # They must still resolve by name, by full ARN and by partial ARN.
+        short = self.name("lookalike")
+        long_name = short + "-abcdef"
+        self.sm.create_secret(Name=short, SecretString="short-one")
+        created = self.sm.create_secret(Name=long_name, SecretString="long-one")
+        self.assertRegex(created["ARN"], self.arn_pattern(long_name))
+        for secret_id in (long_name, created["ARN"], created["ARN"][:-7]):
+            with self.subTest(secret_id=secret_id):
+                self.assertEqual(self.value(secret_id)["SecretString"], "long-one")
+        self.assertEqual(self.value(short)["SecretString"], "short-one")
+        other_region = created["ARN"].replace(f":{self.region}:", ":eu-west-1:")
+        with self.assertAwsError("ResourceNotFoundException", status=400):
+            self.value(other_region)
 
     def test_binary_secret_round_trips_every_byte(self):
         name = self.name()
@@ -1045,6 +1063,77 @@ class DurabilityAndLeakTest(unittest.TestCase):
         self.snapshot(sm, names)
         self.assertEqual(self.server.stop(), 0)
         self.assertNoLeaks(values, "after restart and clean stop")
+
+
+class SecretsTimeTravelTest(unittest.TestCase):
+    """Recovery windows end and deprecated versions are pruned as time passes: the server is
+    restarted under libfaketime days ahead (see test_time_travel.py)."""
+
+    def setUp(self):
+        self.server = MeridianProcess()
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+        self.base_env = dict(self.server.env)
+
+    def restart_days_ahead(self, days):
+        self.assertEqual(self.server.stop(), 0)
+        self.server.env = dict(self.base_env)
+        self.server.env.update({"LD_PRELOAD": libfaketime(), "FAKETIME": f"+{days}d",
+                                "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+        self.server.start()
+
+    def test_recovery_window_ends_and_old_versions_are_pruned(self):
+        sm = self.server.client("secretsmanager")
+        sm.create_secret(Name="tt/doomed", SecretString="doomed-value")
+        sm.create_secret(Name="tt/later", SecretString="later-value")
+        sm.create_secret(Name="tt/restored", SecretString="restored-value")
+        sm.delete_secret(SecretId="tt/doomed", RecoveryWindowInDays=7)
+        sm.delete_secret(SecretId="tt/later", RecoveryWindowInDays=30)
+        sm.delete_secret(SecretId="tt/restored", RecoveryWindowInDays=7)
+        sm.restore_secret(SecretId="tt/restored")
+        # 100 versions, the most a secret holds; the oldest 98 are deprecated (no label).
+        first = sm.create_secret(Name="tt/versions", SecretString="version-0")["VersionId"]
+        for i in range(1, 100):
+            sm.put_secret_value(SecretId="tt/versions", SecretString=f"version-{i}")
+        listed = sm.list_secret_version_ids(SecretId="tt/versions", IncludeDeprecated=True,
+                                            MaxResults=100)
+        self.assertEqual(len(listed["Versions"]), 100)
+        # Versions younger than 24 hours are never pruned: a 101st is refused.
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            sm.put_secret_value(SecretId="tt/versions", SecretString="version-100")
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "LimitExceededException")
+
+        self.restart_days_ahead(8)
+        with clients_sign_ahead(8):
+            sm = self.server.client("secretsmanager")
+            gone = False
+            for _ in range(50):  # the maintenance pass runs when the server starts
+                try:
+                    sm.describe_secret(SecretId="tt/doomed")
+                except sm.exceptions.ResourceNotFoundException:
+                    gone = True
+                    break
+                time.sleep(0.1)
+            self.assertTrue(gone, "a secret whose 7-day recovery window ended still exists")
+            self.assertEqual(sm.create_secret(Name="tt/doomed", SecretString="new")["Name"],
+                             "tt/doomed")
+            self.assertIn("DeletedDate", sm.describe_secret(SecretId="tt/later"))
+            self.assertEqual(sm.get_secret_value(SecretId="tt/restored")["SecretString"],
+                             "restored-value")
+            # Now the deprecated versions are older than 24 hours: the oldest one makes room.
+            newest = sm.put_secret_value(SecretId="tt/versions", SecretString="version-100")
+            versions = sm.list_secret_version_ids(SecretId="tt/versions", IncludeDeprecated=True,
+                                                  MaxResults=100)["Versions"]
+            self.assertEqual(len(versions), 100)
+            self.assertNotIn(first, [v["VersionId"] for v in versions])
+            with self.assertRaises(sm.exceptions.ResourceNotFoundException):
+                sm.get_secret_value(SecretId="tt/versions", VersionId=first)
+            self.assertEqual(sm.get_secret_value(SecretId="tt/versions")["VersionId"],
+                             newest["VersionId"])
+            self.assertEqual(sm.get_secret_value(SecretId="tt/versions",
+                                                 VersionStage="AWSPREVIOUS")["SecretString"],
+                             "version-99")
+        self.assertEqual(self.server.stop(), 0)
 
 
 if __name__ == "__main__":
