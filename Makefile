@@ -10,7 +10,7 @@ BUILD_DIR  ?= build
 ASAN_DIR   ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR   ?= .data
-REGIONS    ?= us-east-1
+REGIONS    ?= us-east-1,us-west-2,eu-west-1
 PORT       ?= 4566
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 

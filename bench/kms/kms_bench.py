@@ -221,6 +221,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--meridian-endpoint", required=True)
     ap.add_argument("--meridian-cluster", required=True, help="path to cluster.json")
+    ap.add_argument("--noaudit-endpoint", help="a Meridian started with --audit off")
+    ap.add_argument("--noaudit-cluster", help="its cluster.json")
     ap.add_argument("--moto-endpoint", required=True)
     ap.add_argument("--nginx-endpoint", required=True)
     ap.add_argument("--workdir", required=True)
@@ -242,7 +244,13 @@ def main():
     meridian = Target("meridian", args.meridian_endpoint, admin["access_key_id"],
                       admin["secret_access_key"])
     moto = Target("moto", args.moto_endpoint, "AKIAMOTOBENCH", "moto-bench-secret")
-    for target in (meridian, moto):
+    noaudit = None
+    if args.noaudit_endpoint:
+        with open(args.noaudit_cluster) as f:
+            noaudit_admin = json.load(f)["admin"]
+        noaudit = Target("noaudit", args.noaudit_endpoint, noaudit_admin["access_key_id"],
+                         noaudit_admin["secret_access_key"])
+    for target in [t for t in (meridian, moto, noaudit) if t]:
         target.prepare()
         for op in operations:
             target.check(op)
@@ -271,6 +279,10 @@ def main():
                                               meridian.body(op),
                                               (meridian.access_key, meridian.secret_key),
                                               args.connections, args.duration)
+            if noaudit:
+                results[("noaudit", op)] = bench("noaudit", noaudit.endpoint, op, noaudit.body(op),
+                                                 (noaudit.access_key, noaudit.secret_key),
+                                                 args.connections, args.duration)
             results[("moto", op)] = bench("moto", moto.endpoint, op, moto.body(op),
                                           (moto.access_key, moto.secret_key),
                                           args.connections, args.moto_duration)
@@ -296,6 +308,22 @@ def main():
             f"{fmt_ms(m['latency_ms'].get('99'))} | {fmt_ms(mo['latency_ms'].get('99'))} | "
             f"{fmt_ms(half['latency_ms'].get('99'))} at {half['rps']:,.0f} req/s "
             f"({half['rps'] / m['rps'] * 100:.0f}% of peak, c={half['connections']}) |")
+    audit_rows = []
+    if noaudit:
+        for op in operations:
+            on, off = results[("meridian", op)], results[("noaudit", op)]
+            audit_rows.append(f"| {op} | {fmt_rps(on)} | {fmt_rps(off)} | {ratio(on, off)} | "
+                              f"{fmt_ms(on['latency_ms'].get('99'))} / {fmt_ms(off['latency_ms'].get('99'))} |")
+    audit_table = [
+        "",
+        "Auditing on (the default: every request recorded in the hash-chained trail before its "
+        "response is released, group-committed) against `meridian up --audit off`, same run "
+        "(target: on within 10% of off):",
+        "",
+        "| Operation | audit on req/s | audit off req/s | on / off | p99 on / off |",
+        "|---|---:|---:|---:|---:|",
+        *audit_rows,
+    ] if audit_rows else []
     section = "\n".join([
         "## KMS throughput",
         "",
@@ -325,6 +353,7 @@ def main():
         "",
         f"Targets (BRIEF.md): Meridian / nginx ≥ 0.40, Meridian / moto ≥ 100×, p99 < 2 ms at "
         f"half of peak. Tools: {versions['wrk']}, {versions['nginx']}, {versions['moto']}.",
+        *audit_table,
         "",
     ])
     update_doc(args.doc, section)

@@ -147,7 +147,19 @@ for _ in $(seq 600); do
 done
 grep -q '^meridian: ready' "$workdir/meridian.log" || { echo "run.sh: meridian not ready" >&2; exit 1; }
 
-echo "nginx :$nginx_port  moto_server :$moto_port  meridian :$meridian_port  (work dir $workdir)"
+# --- meridian up --audit off: the same server without its audit trail, for the audit's cost ------
+noaudit_port="$(free_port)"
+mkdir -p "$workdir/meridian-noaudit-data"
+"$meridian" up --data-dir "$workdir/meridian-noaudit-data" --port "$noaudit_port" --audit off \
+  >"$workdir/meridian-noaudit.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do
+  grep -q '^meridian: ready' "$workdir/meridian-noaudit.log" && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run.sh: meridian (audit off) exited early:" >&2; cat "$workdir/meridian-noaudit.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+echo "nginx :$nginx_port  moto_server :$moto_port  meridian :$meridian_port  meridian --audit off :$noaudit_port  (work dir $workdir)"
 
 command_line="bench/kms/run.sh"
 if ((${#original_args[@]})); then
@@ -158,6 +170,8 @@ fi
 "$python" "$repo_root/bench/kms/kms_bench.py" \
   --meridian-endpoint "http://127.0.0.1:$meridian_port" \
   --meridian-cluster "$workdir/meridian-data/cluster.json" \
+  --noaudit-endpoint "http://127.0.0.1:$noaudit_port" \
+  --noaudit-cluster "$workdir/meridian-noaudit-data/cluster.json" \
   --moto-endpoint "http://127.0.0.1:$moto_port" \
   --nginx-endpoint "http://127.0.0.1:$nginx_port" \
   --workdir "$workdir" \
