@@ -77,6 +77,12 @@ std::vector<ResourceRef> InferResources(std::string_view event_source, const Res
       c.AddKmsReference(Member(request, name));
   } else if (event_source == kSecretsManagerEventSource) {
     c.AddArn(Member(response, "ARN"), kSecretResourceType);
+    // BatchGetSecretValue names each secret it returned.
+    if (response && response->IsObject()) {
+      auto values = response->FindMember("SecretValues");
+      if (values != response->MemberEnd() && values->value.IsArray())
+        for (const auto& v : values->value.GetArray()) c.AddArn(Member(&v, "ARN"), kSecretResourceType);
+    }
     if (IsArn(Member(request, "SecretId"))) c.AddArn(Member(request, "SecretId"), kSecretResourceType);
   }
   return c.Take();

@@ -49,6 +49,10 @@ Result<std::shared_ptr<const LoadedKey>> KeyStore::Load(const std::string& key_i
     MERIDIAN_ASSIGN_OR_RETURN(auto material, root_key_.Unwrap(AsBytes(*wrapped), WrapContext(key_id, v.id_hex)));
     key->material.emplace(v.id_hex, std::move(material));
   }
+  iam::policy::ParseOptions options;
+  options.kind = iam::policy::PolicyKind::kResource;
+  options.id = "key-policy";
+  if (auto compiled = iam::policy::Policy::Parse(record->policy, options); compiled.ok()) key->policy = *compiled;
   key->record = std::move(*record);
   return std::shared_ptr<const LoadedKey>(std::move(key));
 }

@@ -14,6 +14,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/root_key.h"
+#include "iam/policy/policy.h"
 #include "kms/key_record.h"
 #include "storage/storage.h"
 
@@ -22,6 +23,9 @@ namespace meridian::kms {
 struct LoadedKey {
   KeyRecord record;
   std::unordered_map<std::string, crypto::SecureBytes> material;  // by BackingKeyVersion::id_hex
+  // The key policy compiled by the IAM policy engine; null if the stored policy does not compile
+  // (requests on the key are then denied: fail closed).
+  iam::policy::PolicyPtr policy;
 };
 
 class KeyStore {

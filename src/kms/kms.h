@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,7 @@
 #include "common/status.h"
 #include "crypto/crypto.h"
 #include "crypto/root_key.h"
+#include "iam/policy/policy.h"
 #include "replication/peer_link.h"
 #include "replication/replication.h"
 #include "storage/storage.h"
@@ -95,6 +97,19 @@ class KmsService {
   // (KeyManager AWS, rotation on) on first use. Returns the key ARN.
   Result<std::string> EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
                                           const std::string& description);
+
+  // ---- Authorization. The key a request acts on, for the authorizer: its ARN, owner, compiled
+  // key policy and the request's KMS condition keys (kms:EncryptionContext:<k>,
+  // kms:EncryptionContextKeys, kms:CallerAccount). Empty when the request names no existing key
+  // (the operation then answers with its own error).
+  struct AuthorizationResource {
+    std::string arn;
+    std::string account_id;
+    iam::policy::PolicyPtr policy;
+    std::vector<std::pair<std::string, std::string>> context;
+  };
+  std::optional<AuthorizationResource> ResourceFor(std::string_view operation, const rapidjson::Value& request,
+                                                   const Caller& caller);
 
   // ---- Multi-Region replication. Registers the handlers that apply other regions' changes
   // (replicas created, material added by rotation, shared properties, configuration,

@@ -38,6 +38,12 @@ Result<std::string> KmsService::EnsureAwsManagedKey(const Caller& caller, const 
   return impl_->EnsureAwsManagedKey(caller, alias, description);
 }
 
+std::optional<KmsService::AuthorizationResource> KmsService::ResourceFor(std::string_view operation,
+                                                                        const rapidjson::Value& request,
+                                                                        const Caller& caller) {
+  return impl_->ResourceFor(operation, request, caller);
+}
+
 void KmsService::RegisterReplicationHandlers(replication::Inbox& inbox) {
   Impl* impl = impl_.get();
   inbox.Register(

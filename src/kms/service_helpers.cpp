@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include "common/encoding.h"
+#include "iam/policy/policy.h"
 #include "kms/service_impl.h"
 
 namespace meridian::kms {
@@ -47,29 +48,11 @@ std::string DefaultKeyPolicy(const std::string& partition, const std::string& ac
 
 // Structural validation of a key policy; the IAM engine compiles and enforces it.
 Status ValidatePolicyDocument(const std::string& policy) {
-  rapidjson::Document d;
-  d.Parse(policy.data(), policy.size());
-  if (d.HasParseError() || !d.IsObject()) return err::MalformedPolicy("The key policy is not valid JSON.");
-  auto st = d.FindMember("Statement");
-  if (st == d.MemberEnd() || !(st->value.IsArray() || st->value.IsObject()))
-    return err::MalformedPolicy("The key policy has no Statement element.");
-  auto check = [](const rapidjson::Value& s, size_t index) -> Status {
-    std::string where = "Statement " + std::to_string(index);
-    if (!s.IsObject()) return err::MalformedPolicy(where + " is not a JSON object.");
-    auto e = s.FindMember("Effect");
-    if (e == s.MemberEnd() || !e->value.IsString() ||
-        (std::string_view(e->value.GetString()) != "Allow" && std::string_view(e->value.GetString()) != "Deny"))
-      return err::MalformedPolicy(where + ": Effect must be \"Allow\" or \"Deny\".");
-    if (!s.HasMember("Action") && !s.HasMember("NotAction"))
-      return err::MalformedPolicy(where + " has no Action or NotAction.");
-    if (!s.HasMember("Principal") && !s.HasMember("NotPrincipal"))
-      return err::MalformedPolicy(where + " has no Principal: a key policy statement must name one.");
-    return Status::Ok();
-  };
-  if (st->value.IsObject()) return check(st->value, 0);
-  if (st->value.Empty()) return err::MalformedPolicy("The key policy has an empty Statement list.");
-  size_t i = 0;
-  for (const auto& s : st->value.GetArray()) MERIDIAN_RETURN_IF_ERROR(check(s, i++));
+  iam::policy::ParseOptions options;
+  options.kind = iam::policy::PolicyKind::kResource;
+  options.max_document_bytes = 32768;
+  auto compiled = iam::policy::Policy::Parse(policy, options);
+  if (!compiled.ok()) return err::MalformedPolicy(compiled.status().message());
   return Status::Ok();
 }
 

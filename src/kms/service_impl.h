@@ -70,6 +70,8 @@ class KmsService::Impl {
                                          std::string* key_arn);
   Result<std::string> EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
                                           const std::string& description);
+  std::optional<KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+                                                               const rapidjson::Value& request, const Caller& caller);
 
  private:
   // ---- naming ------------------------------------------------------------------------

@@ -46,14 +46,18 @@ std::vector<std::string> Words(std::string_view s) {
 
 bool PrefixMatch(std::string_view pattern, std::string_view attribute) { return attribute.rfind(pattern, 0) == 0; }
 
-// Every word of `pattern` begins some word of `attribute` (case-insensitive).
-bool WordMatch(std::string_view pattern, std::string_view attribute) {
+// Every word of `pattern` (any word, with `any_word`) begins some word of `attribute`
+// (case-insensitive). The "all" filter searches for any word: "My_Secret" finds secrets with the
+// word my or secret in their name, description or tags (Secrets Manager User Guide, "Find
+// secrets").
+bool WordMatch(std::string_view pattern, std::string_view attribute, bool any_word) {
   std::vector<std::string> wanted = Words(Lower(pattern));
   if (wanted.empty()) return false;
   std::vector<std::string> have = Words(Lower(attribute));
-  return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& w) {
+  auto found = [&](const std::string& w) {
     return std::any_of(have.begin(), have.end(), [&](const std::string& h) { return h.rfind(w, 0) == 0; });
-  });
+  };
+  return any_word ? std::any_of(wanted.begin(), wanted.end(), found) : std::all_of(wanted.begin(), wanted.end(), found);
 }
 
 bool FilterMatches(const SecretRecord& s, const SecretFilter& f) {
@@ -81,7 +85,9 @@ bool FilterMatches(const SecretRecord& s, const SecretFilter& f) {
   // secrets, so no attribute ever matches.
   auto matches = [&](std::string_view pattern) {
     return std::any_of(attributes.begin(), attributes.end(),
-                       [&](std::string_view a) { return words ? WordMatch(pattern, a) : PrefixMatch(pattern, a); });
+                       [&](std::string_view a) {
+                         return words ? WordMatch(pattern, a, f.key == "all") : PrefixMatch(pattern, a);
+                       });
   };
   return std::any_of(f.values.begin(), f.values.end(), [&](const std::string& v) {
     if (!v.empty() && v[0] == '!') return !matches(std::string_view(v).substr(1));

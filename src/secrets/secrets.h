@@ -20,6 +20,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,12 @@ class SecretsService {
   // has ended, and runs rotations that are scheduled or need reattempting when a rotator is
   // available for them. Idempotent; call periodically. Returns the number of secrets changed.
   Result<int> RunDueMaintenance();
+
+  // The secret a request names (SecretId) with its resource policy, for the authorizer and the
+  // audit trail; empty when the request names no existing secret.
+  std::optional<kms::KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+                                                                    const rapidjson::Value& request,
+                                                                    const kms::Caller& caller);
 
  private:
   class Impl;

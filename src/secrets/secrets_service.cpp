@@ -29,4 +29,25 @@ Status SecretsService::Handle(std::string_view operation, const rapidjson::Value
 
 Result<int> SecretsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
 
+std::optional<kms::KmsService::AuthorizationResource> SecretsService::ResourceFor(std::string_view operation,
+                                                                                 const rapidjson::Value& request,
+                                                                                 const kms::Caller& caller) {
+  (void)operation;
+  JsonRequest req(request);
+  auto id = req.OptString("SecretId", 1, kMaxSecretIdLength);
+  if (!id.ok() || !*id) return std::nullopt;
+  auto secret = impl_->FindNow(**id, caller);
+  if (!secret.ok()) return std::nullopt;
+  kms::KmsService::AuthorizationResource r;
+  r.arn = secret->arn;
+  r.account_id = secret->account_id;
+  if (!secret->resource_policy.empty()) {
+    iam::policy::ParseOptions options;
+    options.kind = iam::policy::PolicyKind::kResource;
+    options.id = "secret-resource-policy";
+    if (auto compiled = iam::policy::Policy::Parse(secret->resource_policy, options); compiled.ok()) r.policy = *compiled;
+  }
+  return r;
+}
+
 }  // namespace meridian::secrets

@@ -50,6 +50,8 @@ class SecretsService::Impl {
   using Op = Status (Impl::*)(const JsonRequest&, const kms::Caller&, JsonWriter&);
   static const std::unordered_map<std::string_view, Op>& Ops();
   Result<int> RunDueMaintenance();
+  // The secret `secret_id` names in the caller's account, read in its own transaction.
+  Result<SecretRecord> FindNow(std::string_view secret_id, const kms::Caller& caller);
 
  private:
   class RotationSession;  // the RotationContext of one rotation (rotation_ops.cpp)
@@ -59,7 +61,6 @@ class SecretsService::Impl {
   static Result<std::string> RequiredSecretId(const JsonRequest& req);
   // The secret `secret_id` names in the caller's account (ResourceNotFoundException if none).
   Result<SecretRecord> Find(storage::Transaction& txn, std::string_view secret_id, const kms::Caller& caller) const;
-  Result<SecretRecord> FindNow(std::string_view secret_id, const kms::Caller& caller);
   static Status WriteRecord(storage::Transaction& txn, const SecretRecord& record);
   // Read-modify-write of one secret in a write transaction: `mutate(record, txn)` may also write
   // other rows. Returns the record as committed.

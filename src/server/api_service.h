@@ -5,6 +5,7 @@
 // actions under its IAM prefix ("kms:Encrypt"). The pipeline owns no service logic.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include <rapidjson/document.h>
@@ -25,6 +26,13 @@ class ApiService {
   // Runs the operation (see KmsService::Handle for the contract on `out`).
   virtual Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
                         JsonWriter& out) = 0;
+  // The resource the request acts on and its policy, for the authorizer (none by default).
+  virtual std::optional<kms::KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+                                                                           const rapidjson::Value& request,
+                                                                           const kms::Caller& caller) {
+    (void)operation, (void)request, (void)caller;
+    return std::nullopt;
+  }
 };
 
 // Adapts a service class with static Knows() and a Handle() member (KmsService, SecretsService).
@@ -41,6 +49,14 @@ class ApiServiceAdapter final : public ApiService {
   Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
                 JsonWriter& out) override {
     return service_.Handle(operation, request, caller, out);
+  }
+  std::optional<kms::KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+                                                                   const rapidjson::Value& request,
+                                                                   const kms::Caller& caller) override {
+    if constexpr (requires { service_.ResourceFor(operation, request, caller); })
+      return service_.ResourceFor(operation, request, caller);
+    else
+      return ApiService::ResourceFor(operation, request, caller);
   }
 
  private:

@@ -214,7 +214,7 @@ class RegionServer::Impl {
   // thread once the request's record is durable. The I/O thread never waits.
   void Serve(const HttpRequest& request, HttpResponder responder) {
     ApiRequest api{request.method, request.target, request.headers, request.body, request.peer_ip,
-                   request.endpoint_id};
+                   request.endpoint_id, request.tls};
     auto shared = std::make_shared<HttpResponder>(std::move(responder));
     pipeline_.Handle(api, [this, shared](ApiResponse r) { Reply(*shared, std::move(r)); });
   }
@@ -256,7 +256,7 @@ class RegionServer::Impl {
   iam::CredentialStore credentials_;
   replication::Outbox outbox_;
   replication::Inbox inbox_;
-  iam::AccountAuthorizer authorizer_;
+  iam::PolicyAuthorizer authorizer_;
   kms::KmsService kms_;
   ApiServiceAdapter<kms::KmsService> kms_api_;
   secrets::SecretsService secrets_;

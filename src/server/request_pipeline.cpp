@@ -1,5 +1,7 @@
 #include "server/request_pipeline.h"
 
+#include <algorithm>
+
 #include "audit/record.h"
 #include "audit/redaction.h"
 #include "audit/resources.h"
@@ -32,6 +34,7 @@ struct RequestPipeline::Outcome {
   std::string event_name;
   std::optional<sigv4::Caller> caller;
   std::string decision = "NotEvaluated";
+  std::string matched_statement, deciding_policy;
   std::string request_parameters;  // redacted
   std::string response_elements;   // redacted
   std::vector<audit::ResourceRef> resources;
@@ -61,6 +64,7 @@ RequestPipeline::RequestPipeline(PipelineOptions options, iam::CredentialStore& 
       authorizer_(authorizer),
       services_(std::move(services)),
       audit_(audit),
+      clock_(clock),
       verifier_(sigv4::VerifierOptions{options_.region, SigningNames(services_)},
                 [&credentials](std::string_view id) { return credentials.Lookup(std::string(id)); }, clock) {}
 
@@ -104,21 +108,42 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
 
   auto doc = ParseJsonObject(request.body);
   if (!doc.ok()) return out.Fail(doc.status());
-  if (audit_) {
-    out.request_parameters = audit::RedactMessage(out.event_source, *doc);
-    out.resources = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
-                                          &*doc, nullptr);
-  }
+  if (audit_) out.request_parameters = audit::RedactMessage(out.event_source, *doc);
 
-  // 3. Authorization.
-  iam::AuthorizationRequest authz{caller->principal_arn(), caller->account_id(),
-                                  std::string(service->action_prefix()) + ":" + std::string(operation),
-                                  options_.region, std::string(request.peer_ip), std::string(request.endpoint_id)};
-  if (Status st = authorizer_.Authorize(authz); !st.ok()) {
-    out.decision = "ImplicitDeny";
-    return out.Fail(st);
+  // 3. Authorization: the caller, the action, the resource the request names and its policy.
+  kms::Caller service_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
+  iam::AuthorizationRequest authz;
+  authz.partition = options_.partition;
+  authz.principal_arn = caller->principal_arn();
+  authz.principal_account = caller->account_id();
+  authz.action = std::string(service->action_prefix()) + ":" + std::string(operation);
+  authz.region = options_.region;
+  authz.source_ip = std::string(request.peer_ip);
+  authz.source_vpce = std::string(request.endpoint_id);
+  authz.secure_transport = request.secure_transport;
+  authz.now_ms = clock_.NowMillis();
+  if (auto resource = service->ResourceFor(operation, *doc, service_caller)) {
+    authz.resource_arn = std::move(resource->arn);
+    authz.resource_account = std::move(resource->account_id);
+    authz.resource_policy = std::move(resource->policy);
+    authz.resource_policy_is_key_policy = service->signing_name() == "kms";
+    authz.context = std::move(resource->context);
+    out.resources.push_back({authz.resource_arn,
+                             std::string(service->signing_name() == "kms" ? audit::kKmsKeyResourceType
+                                                                           : audit::kSecretResourceType),
+                             authz.resource_account});
+    if (authz.resource_policy_is_key_policy && !authz.resource_policy) {
+      out.decision = "ImplicitDeny";
+      return out.Fail(errors::AccessDenied("The policy of " + authz.resource_arn +
+                                           " cannot be evaluated; replace it with PutKeyPolicy."));
+    }
   }
-  out.decision = "Allow";
+  iam::AuthorizationResult decision;
+  Status allowed = authorizer_.Authorize(authz, &decision);
+  out.decision = decision.decision;
+  out.matched_statement = decision.matched_statement;
+  out.deciding_policy = decision.policy;
+  if (!allowed.ok()) return out.Fail(allowed);
   // A fail-closed audit trail that cannot write refuses work up front rather than acting unaudited.
   if (audit_ && audit_->options().failure_policy == audit::FailurePolicy::kFailClosed) {
     if (Status health = audit_->Health(); !health.ok())
@@ -126,7 +151,6 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   }
 
   // 4. The operation.
-  kms::Caller service_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   Status st = service->Handle(operation, *doc, service_caller, w);
@@ -142,8 +166,12 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
     out.response_elements = audit::RedactMessageJson(out.event_source, out.response.body);
     rapidjson::Document response;
     response.Parse(out.response.body.data(), out.response.body.size());
-    out.resources = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
-                                          &*doc, &response);
+    // The response names resources exactly (full ARNs); the request only as the caller wrote them.
+    auto named = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
+                                       nullptr, &response);
+    for (auto& r : named)
+      if (std::none_of(out.resources.begin(), out.resources.end(), [&](const auto& e) { return e.arn == r.arn; }))
+        out.resources.push_back(std::move(r));
     if (response.IsObject())
       for (auto& m : response.GetObject())
         if (m.value.IsString()) crypto::Cleanse(const_cast<char*>(m.value.GetString()), m.value.GetStringLength());
@@ -176,6 +204,8 @@ void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond resp
   r.request_id = out.request_id;
   r.read_only = audit::IsReadOnlyEvent(r.event_name);
   r.authorization.decision = out.decision;
+  r.authorization.matched_statement = out.matched_statement;
+  r.authorization.policy = out.deciding_policy;
   audit_->AppendAsync(std::move(r), [response = std::move(out.response), request_id = out.request_id,
                                      respond = std::move(respond)](const Status& st, uint64_t) mutable {
     if (!st.ok()) {

@@ -31,6 +31,7 @@ struct ApiRequest {
   std::string_view body;
   std::string_view peer_ip;
   std::string_view endpoint_id;  // the listener's endpoint id ("" when it has none)
+  bool secure_transport = false;  // arrived over TLS
 };
 
 struct ApiResponse {
@@ -71,6 +72,7 @@ class RequestPipeline {
   const iam::Authorizer& authorizer_;
   std::vector<ApiService*> services_;
   audit::AuditLog* audit_;
+  const Clock& clock_;
   sigv4::Verifier verifier_;  // accepts the signing names of every service
 };
 

@@ -70,7 +70,12 @@ class MeridianProcess:
     """
 
     def __init__(self, data_dir=None, port=None, region=DEFAULT_REGION, extra_args=(),
-                 env=None):
+                 env=None, regions=None):
+        """regions: a list of regions for a multi-region deployment (`--regions a,b,c`); `port`
+        is then the edge endpoint, and `region` defaults to the first of them."""
+        self.regions = list(regions) if regions else None
+        if self.regions:
+            region = self.regions[0]
         self._owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="meridian-e2e-data-")
         self.log_dir = tempfile.mkdtemp(prefix="meridian-e2e-logs-")
@@ -94,8 +99,9 @@ class MeridianProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self):
+        regions = ",".join(self.regions) if self.regions else self.region
         return [meridian_binary(), "up", "--data-dir", self.data_dir,
-                "--regions", self.region, "--port", str(self.port)] + self.extra_args
+                "--regions", regions, "--port", str(self.port)] + self.extra_args
 
     def start(self, timeout=START_TIMEOUT_S):
         """Starts the server and waits for its ready line.
@@ -243,12 +249,41 @@ class MeridianProcess:
     def account_id(self):
         return self.cluster()["account_id"]
 
+    def region_endpoint(self, region):
+        """The direct endpoint of one region's process, as cluster.json records it."""
+        return self.cluster()["regions"][region]["endpoint"]
+
+    def region_pids(self):
+        """{region: pid} of the `meridian server --config <data-dir>/<region>/server.json`
+        processes that this `meridian up` runs as its children (from /proc)."""
+        pids = {}
+        if self.proc is None or self.proc.poll() is not None:
+            return pids
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat_fields = f.read().rsplit(b")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+            except OSError:
+                continue
+            if int(stat_fields[1]) != self.proc.pid or stat_fields[0] == b"Z":
+                continue
+            if len(argv) >= 4 and argv[1] == "server" and argv[2] == "--config":
+                config = argv[3]
+                if os.path.basename(config) == "server.json":
+                    pids[os.path.basename(os.path.dirname(config))] = int(entry)
+        return pids
+
     def client(self, service="kms", validate=True, access_key=None, secret_key=None,
-               region=None, read_timeout=30):
+               region=None, read_timeout=30, endpoint_url=None):
         """A boto3 client for this server: admin credentials, retries off.
 
         validate=False turns off botocore's client-side parameter validation so that the server's
         own validation (lengths, ranges, required fields) is what gets tested.
+        endpoint_url: another endpoint than this server's (e.g. one region's direct endpoint).
         """
         ak, sk = self.admin_credentials()
         config = botocore.config.Config(
@@ -259,7 +294,7 @@ class MeridianProcess:
         )
         return boto3.session.Session().client(
             service,
-            endpoint_url=self.endpoint,
+            endpoint_url=endpoint_url or self.endpoint,
             region_name=region or self.region,
             aws_access_key_id=access_key or ak,
             aws_secret_access_key=secret_key or sk,
@@ -301,6 +336,95 @@ class MeridianProcess:
         prepared = request.prepare()
         return send_raw(self.port, "POST", prepared.url[len(self.endpoint):] or "/",
                         prepared.body, dict(prepared.headers))
+
+
+class RegionServerProcess:
+    """One `meridian server --config <data-dir>/<region>/server.json` started by the test itself,
+    e.g. to bring back a region of a `meridian up` deployment whose process was killed.
+
+    It gets the environment `up` gives its region processes (the admin credentials from
+    cluster.json). It is not a child of `up`: the test stops it (stop()/kill()).
+    """
+
+    def __init__(self, deployment, region):
+        self.deployment = deployment
+        self.region = region
+        self.config_path = os.path.join(deployment.data_dir, region, "server.json")
+        with open(self.config_path) as f:
+            self.config = json.load(f)
+        self.ports = [l["port"] for l in self.config.get("listeners", [])]
+        if self.config.get("peer_listener"):
+            self.ports.append(self.config["peer_listener"]["port"])
+        self.log_dir = tempfile.mkdtemp(prefix=f"meridian-e2e-{region}-logs-")
+        self.proc = None
+        self._logs = []
+
+    def start(self, timeout=START_TIMEOUT_S):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        ak, sk = self.deployment.admin_credentials()
+        env = dict(os.environ)
+        env["MERIDIAN_ADMIN_ACCESS_KEY_ID"] = ak
+        env["MERIDIAN_ADMIN_SECRET_ACCESS_KEY"] = sk
+        n = len(self._logs) + 1
+        out = open(os.path.join(self.log_dir, f"stdout.{n}.log"), "wb")
+        err = open(os.path.join(self.log_dir, f"stderr.{n}.log"), "wb")
+        self._logs.append((out, err))
+        self.proc = subprocess.Popen(
+            [meridian_binary(), "server", "--config", self.config_path], stdin=subprocess.DEVNULL,
+            stdout=out, stderr=err, env=env, cwd=self.log_dir)
+        deadline = time.monotonic() + timeout
+        pending = list(self.ports)
+        while pending:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"meridian server for {self.region} exited with "
+                                   f"{self.proc.returncode}\n" + self.output_tail())
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"meridian server for {self.region} did not listen on "
+                                   f"{pending} within {timeout}s\n" + self.output_tail())
+            try:
+                socket.create_connection(("127.0.0.1", pending[0]), timeout=0.2).close()
+                pending.pop(0)
+            except OSError:
+                time.sleep(0.05)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT_S):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"meridian server for {self.region} did not exit within "
+                               f"{timeout}s of signal {sig}\n" + self.output_tail())
+        finally:
+            self._close_logs()
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_logs()
+
+    def _close_logs(self):
+        for out, err in self._logs:
+            out.close()
+            err.close()
+
+    def cleanup(self):
+        self.kill()
+        if not os.environ.get("MERIDIAN_E2E_KEEP"):
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def output_tail(self):
+        text = ""
+        for name in sorted(os.listdir(self.log_dir)):
+            with open(os.path.join(self.log_dir, name), "rb") as f:
+                text += f"--- {name} (tail) ---\n" + f.read()[-4000:].decode("utf-8", "replace")
+        return text
 
 
 class _JsonSigV4QueryAuth(botocore.auth.SigV4QueryAuth):

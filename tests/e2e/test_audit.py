@@ -788,6 +788,7 @@ class AuditKillTest(unittest.TestCase):
         directory = audit_dir(server)
         code, report, proc = run_verify(directory)
         self.assertEqual(code, 0, proc.stdout + proc.stderr)
+        self.assertIsNotNone(report, proc.stdout + proc.stderr)
         self.assertTrue(report["intact"])
         recorded = {r["requestID"] for r in read_records(directory)}
         missing = [rid for rid in acknowledged if rid not in recorded]
@@ -796,9 +797,10 @@ class AuditKillTest(unittest.TestCase):
         # The restarted server continues the chain; after a clean stop everything is signed.
         server.start()
         server.client("kms").list_keys()
-        self.assertEqual(server.stop(), 0)
+        self.assertEqual(server.stop(), 0, server.output_tail())
         code, report, proc = run_verify(directory)
         self.assertEqual(code, 0, proc.stdout + proc.stderr)
+        self.assertIsNotNone(report, proc.stdout + proc.stderr)
         self.assertEqual([f for f in report["findings"] if f["severity"] == "tampering"], [])
         self.assertEqual(report["lastSignedSequence"], report["lastSequence"])
 
