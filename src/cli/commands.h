@@ -10,5 +10,7 @@ namespace meridian::cli {
 void RegisterServerCommand(CLI::App& app, int& exit_code);
 // `meridian up --data-dir DIR ...`: a local deployment, one region process per region.
 void RegisterUpCommand(CLI::App& app, int& exit_code);
+// `meridian policy lint FILE`: dangerous patterns in a policy, by severity and rule.
+void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 
 }  // namespace meridian::cli

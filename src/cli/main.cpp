@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   meridian::cli::RegisterEncryptCommands(app, exit_code);
   meridian::cli::RegisterAuditCommands(app, exit_code);
   meridian::cli::RegisterCaCommands(app, exit_code);
+  meridian::cli::RegisterPolicyCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
