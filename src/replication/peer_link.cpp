@@ -83,8 +83,23 @@ Result<bool> PeerLink::DeliverOnce() {
   for (auto& w : wire) crypto::Cleanse(w.payload);  // may hold expanded key material
   auto response = transport_->Post(kReplicationPath, body);
   crypto::Cleanse(body);
-  if (!response.ok()) return response.status();
-  MERIDIAN_ASSIGN_OR_RETURN(uint64_t applied, DecodeAck(*response));
+  DeliveryReport report;
+  if (observer_) {
+    report.peer = peer_region_;
+    report.first_sequence = entries.front().sequence;
+    report.last_sequence = entries.back().sequence;
+    for (const auto& e : entries)
+      if (std::find(report.kinds.begin(), report.kinds.end(), e.message.kind) == report.kinds.end())
+        report.kinds.push_back(e.message.kind);
+  }
+  auto applied_or = response.ok() ? DecodeAck(*response) : Result<uint64_t>(response.status());
+  if (observer_) {
+    report.status = applied_or.status();
+    report.applied_through = applied_or.ok() ? *applied_or : 0;
+    observer_(report);
+  }
+  if (!applied_or.ok()) return applied_or.status();
+  uint64_t applied = *applied_or;
   if (applied > 0) MERIDIAN_RETURN_IF_ERROR(outbox_.Acknowledge(peer_region_, applied));
   std::lock_guard lock(mu_);
   state_.acknowledged = std::max(state_.acknowledged, applied);

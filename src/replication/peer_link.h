@@ -47,10 +47,23 @@ struct PeerLinkState {
   std::string last_error;
 };
 
+// One delivery attempt, for the audit trail: which entries went to which peer, and the outcome.
+struct DeliveryReport {
+  std::string peer;
+  uint64_t first_sequence = 0, last_sequence = 0;
+  uint64_t applied_through = 0;  // what the peer acknowledged (0 on failure)
+  std::vector<std::string> kinds;  // distinct message kinds in the batch
+  Status status;
+};
+using DeliveryObserver = std::function<void(const DeliveryReport&)>;
+
 class PeerLink {
  public:
   PeerLink(std::string local_region, std::string peer_region, Outbox& outbox, std::unique_ptr<Transport> transport,
            std::map<std::string, Expander, std::less<>> expanders, const Clock& clock = SystemClock::Instance());
+
+  // Called (on the link's thread) after every delivery attempt that carried entries.
+  void SetObserver(DeliveryObserver observer) { observer_ = std::move(observer); }
   ~PeerLink();  // Stop()s
 
   void Start();
@@ -68,6 +81,7 @@ class PeerLink {
   std::unique_ptr<Transport> transport_;
   std::map<std::string, Expander, std::less<>> expanders_;  // by kind prefix
   const Clock& clock_;
+  DeliveryObserver observer_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "audit/audit_log.h"
+#include "audit/record.h"
 #include "common/log.h"
 #include "crypto/root_key.h"
 #include "iam/authorizer.h"
@@ -153,7 +154,11 @@ class RegionServer::Impl {
     kms_.RegisterReplicationHandlers(inbox_);
     std::vector<std::string> peer_regions;
     for (const auto& p : config_.peers) peer_regions.push_back(p.region);
-    endpoint_ = std::make_unique<ReplicationEndpoint>(config_.region, inbox_, peer_regions);
+    endpoint_ = std::make_unique<ReplicationEndpoint>(
+        config_.region, inbox_, peer_regions, [this](const ReplicationEndpoint::Received& r) {
+          AuditReplication("ReplicationBatchReceived", r.source, r.first_sequence, r.last_sequence,
+                           r.applied_through, r.kinds, r.error);
+        });
     if (config_.peer_listener) {
       HttpListenerOptions options;
       options.address = config_.peer_listener->address;
@@ -183,6 +188,10 @@ class RegionServer::Impl {
       expanders["kms."] = kms_.ReplicationExpander();
       links_.push_back(std::make_unique<replication::PeerLink>(config_.region, peer.region, outbox_,
                                                                std::move(transport), std::move(expanders)));
+      links_.back()->SetObserver([this](const replication::DeliveryReport& r) {
+        AuditReplication("ReplicationBatchSent", r.peer, r.first_sequence, r.last_sequence, r.applied_through,
+                         r.kinds, r.status.ok() ? "" : r.status.ToString());
+      });
     }
     for (auto& link : links_) link->Start();
     return Status::Ok();
@@ -210,6 +219,38 @@ class RegionServer::Impl {
   uint16_t first_port() const { return listeners_.empty() ? 0 : listeners_.front()->port(); }
 
  private:
+  // Replication traffic is audited on both sides: one record per batch sent or received, naming
+  // the peer region, the sequence range and the message kinds (never their payloads).
+  void AuditReplication(const char* event, const std::string& peer, uint64_t first, uint64_t last, uint64_t applied,
+                        const std::vector<std::string>& kinds, const std::string& error) {
+    if (!audit_) return;
+    audit::AuditRecord r;
+    r.event_type = "AwsServiceEvent";
+    r.event_source = !kinds.empty() && kinds.front().rfind("kms.", 0) == 0 ? std::string(audit::kKmsEventSource)
+                                                                          : std::string("meridian.replication");
+    r.event_name = event;
+    r.aws_region = config_.region;
+    r.user_identity.type = "AWSService";
+    r.user_identity.principal_id = "meridian:region:" + peer;
+    r.user_identity.arn = "meridian:region:" + peer;
+    r.recipient_account_id = config_.account_id;
+    r.request_id = NewRequestId();
+    std::string kind_list;
+    for (const auto& k : kinds) kind_list += (kind_list.empty() ? "" : ",") + k;
+    r.additional_event_data = {{"peerRegion", peer},
+                               {"firstSequence", std::to_string(first)},
+                               {"lastSequence", std::to_string(last)},
+                               {"appliedThrough", std::to_string(applied)},
+                               {"kinds", kind_list}};
+    if (!error.empty()) {
+      r.error_code = "ReplicationError";
+      r.error_message = error;
+    }
+    r.authorization.decision = error.empty() ? "Allow" : "NotEvaluated";
+    r.authorization.policy = "mutual-tls-region-certificate";
+    audit_->AppendAsync(std::move(r), [](const Status&, uint64_t) {});
+  }
+
   // The response is sent when the pipeline calls back: at once, or from the audit log's writer
   // thread once the request's record is durable. The I/O thread never waits.
   void Serve(const HttpRequest& request, HttpResponder responder) {

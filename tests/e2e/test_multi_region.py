@@ -468,6 +468,38 @@ class MultiRegionKeysTest(MultiRegionTestBase):
 
     # ---- 7. Edge endpoint and an unknown region --------------------------------------------
 
+    def test_replication_traffic_is_audited_on_both_sides(self):
+        # Issue 7: replication between regions is recorded in each side's audit trail (one record
+        # per batch, naming the peer and the sequence range, never the payload).
+        d = self.d
+        key_id = d.direct[PRIMARY].create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        d.direct[PRIMARY].replicate_key(KeyId=key_id, ReplicaRegion="us-west-2")
+
+        def events(region):
+            found = []
+            audit_dir = os.path.join(d.up.data_dir, region, "audit")
+            for name in sorted(os.listdir(audit_dir)):
+                if name.endswith(".jsonl"):
+                    with open(os.path.join(audit_dir, name)) as f:
+                        for line in f:
+                            if line.strip():
+                                found.append(json.loads(line))
+            return found
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            sent = [e for e in events(PRIMARY) if e.get("eventName") == "ReplicationBatchSent"
+                    and e.get("userIdentity", {}).get("arn") == "meridian:region:us-west-2"]
+            received = [e for e in events("us-west-2") if e.get("eventName") == "ReplicationBatchReceived"
+                        and e.get("userIdentity", {}).get("arn") == f"meridian:region:{PRIMARY}"]
+            if sent and received:
+                break
+            time.sleep(0.2)
+        self.assertTrue(sent, "no ReplicationBatchSent record in the primary's audit trail")
+        self.assertTrue(received, "no ReplicationBatchReceived record in the replica's audit trail")
+        self.assertEqual(received[-1]["eventType"], "AwsServiceEvent")
+        self.assertEqual(received[-1]["userIdentity"]["type"], "AWSService")
+
     def test_edge_names_running_regions_for_unknown_region(self):
         status, _, body = self.d.up.signed_request("ListKeys", {}, region="ap-south-1")
         self.assertGreaterEqual(status, 400, body)
