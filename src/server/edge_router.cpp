@@ -8,8 +8,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "common/encoding.h"
-#include "sigv4/request.h"
+#include "server/request_pipeline.h"
+#include "sigv4/verifier.h"
 
 namespace meridian::server {
 namespace {
@@ -18,18 +18,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-// The <region> in ".../<date>/<region>/<service>/aws4_request".
-std::optional<std::string> RegionOfCredential(std::string_view credential) {
-  size_t parts[4];
-  size_t n = 0;
-  for (size_t i = 0; i < credential.size() && n < 4; ++i)
-    if (credential[i] == '/') parts[n++] = i;
-  if (n < 3) return std::nullopt;
-  std::string region(credential.substr(parts[1] + 1, parts[2] - parts[1] - 1));
-  if (region.empty()) return std::nullopt;
-  return region;
-}
 
 // One keep-alive connection per (thread, region endpoint).
 struct Connection {
@@ -109,21 +97,10 @@ bool Forward(const std::string& endpoint, const HttpRequest& in, HttpResponse& o
 EdgeRouter::EdgeRouter(std::map<std::string, std::string> regions) : regions_(std::move(regions)) {}
 
 std::optional<std::string> EdgeRouter::SignedRegion(const HttpRequest& request) {
-  if (auto auth = sigv4::FindHeader(request.headers, "authorization")) {
-    const size_t at = auth->find("Credential=");
-    if (at != std::string_view::npos) {
-      std::string_view rest = auth->substr(at + 11);
-      return RegionOfCredential(rest.substr(0, rest.find_first_of(", ")));
-    }
-  }
-  const std::string_view q = request.query;
-  const size_t at = q.find("X-Amz-Credential=");
-  if (at != std::string_view::npos && (at == 0 || q[at - 1] == '&')) {
-    std::string_view value = q.substr(at + 17);
-    value = value.substr(0, value.find('&'));
-    if (auto decoded = UriDecode(value)) return RegionOfCredential(*decoded);
-  }
-  return std::nullopt;
+  sigv4::RequestView view{request.method, request.path, request.query, request.headers, request.body, {}};
+  auto claimed = sigv4::ClaimedCredentialOf(view);
+  if (!claimed || claimed->region.empty()) return std::nullopt;
+  return claimed->region;
 }
 
 void EdgeRouter::Handle(const HttpRequest& request, HttpResponse& response) const {
@@ -134,6 +111,7 @@ void EdgeRouter::Handle(const HttpRequest& request, HttpResponse& response) cons
     std::string running;
     for (const auto& [name, _] : regions_) running += (running.empty() ? "" : ", ") + name;
     response.status = 400;
+    response.headers.emplace_back("x-amzn-RequestId", NewRequestId());
     response.body = AwsJsonErrorBody("InvalidRegionException",
                                      "Region " + *region + " is not running in this deployment; running regions: " +
                                          running + ". Sign the request for one of them.");
@@ -142,6 +120,7 @@ void EdgeRouter::Handle(const HttpRequest& request, HttpResponse& response) cons
   if (!Forward(target->second, request, response)) {
     response.status = 503;
     response.headers.clear();
+    response.headers.emplace_back("x-amzn-RequestId", NewRequestId());
     response.body = AwsJsonErrorBody("ServiceUnavailableException",
                                      "Region " + target->first + " is not answering (is its process down?).");
   }

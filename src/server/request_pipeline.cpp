@@ -195,6 +195,14 @@ void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond resp
     r.user_identity.principal_id = c.account_id();
     r.user_identity.access_key_id = c.access_key_id();
     r.recipient_account_id = c.account_id();
+  } else {
+    // Not authenticated: record the access key the request claimed (an investigator's lead).
+    const std::string_view target = request.target;
+    const size_t q = target.find('?');
+    sigv4::RequestView view{request.method, target.substr(0, q),
+                            q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                            request.headers, request.body, {}};
+    if (auto claimed = sigv4::ClaimedCredentialOf(view)) r.user_identity.access_key_id = claimed->access_key_id;
   }
   r.request_parameters = std::move(out.request_parameters);
   r.response_elements = std::move(out.response_elements);

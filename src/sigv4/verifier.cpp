@@ -271,4 +271,18 @@ Result<Caller> Verifier::Verify(const RequestView& request) const {
   return caller;
 }
 
+std::optional<ClaimedCredential> ClaimedCredentialOf(const RequestView& request) {
+  internal::AuthorizationFields fields;
+  internal::PresignedQuery query;
+  if (auto header = FindHeader(request.headers, "authorization")) {
+    if (!internal::ParseAuthorizationHeader(*header, fields).ok()) return std::nullopt;
+  } else if (internal::HasPresignedParameters(request.query)) {
+    if (!internal::ParsePresignedQuery(request.query, query, fields).ok()) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  return ClaimedCredential{std::string(fields.scope.access_key_id), std::string(fields.scope.region),
+                           std::string(fields.scope.service)};
+}
+
 }  // namespace meridian::sigv4

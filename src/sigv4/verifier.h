@@ -70,6 +70,15 @@ struct VerifierOptions {
   size_t signing_key_cache_capacity = 4096;
 };
 
+// What a request claims about its credential, without verifying anything: for routing (the edge
+// endpoint picks the region) and for the audit trail of requests that fail authentication.
+struct ClaimedCredential {
+  std::string access_key_id;
+  std::string region;
+  std::string service;
+};
+std::optional<ClaimedCredential> ClaimedCredentialOf(const RequestView& request);
+
 class Verifier {
  public:
   // `clock` must outlive the Verifier.

@@ -595,7 +595,8 @@ class RandomPasswordTest(SecretsTestCase):
         self.assertTrue(set(digits_only) <= set(string.digits), digits_only)
 
     def test_include_space_and_require_each_type(self):
-        p = self.password(PasswordLength=400, IncludeSpace=True)
+        # 95 possible characters: 4096 of them miss the space with probability (94/95)^4096 < 1e-18.
+        p = self.password(PasswordLength=4096, IncludeSpace=True)
         self.assertIn(" ", p)
         p = self.password(PasswordLength=4, RequireEachIncludedType=True)
         self.assertEqual(len(p), 4)
