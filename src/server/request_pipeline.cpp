@@ -162,11 +162,11 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   // The response may hold plaintext (Decrypt, GenerateDataKey): wipe the staging buffer.
   crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
   if (audit_) {
-    // RedactMessageJson parses a copy in place and wipes it: the response may hold plaintext.
-    out.response_elements = audit::RedactMessageJson(out.event_source, out.response.body);
+    // One parse of the response serves redaction and resources; its strings may hold plaintext
+    // (Decrypt, GenerateDataKey) and are wiped before the document is freed.
     rapidjson::Document response;
     response.Parse(out.response.body.data(), out.response.body.size());
-    // The response names resources exactly (full ARNs); the request only as the caller wrote them.
+    out.response_elements = audit::RedactMessage(out.event_source, response);
     auto named = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
                                        nullptr, &response);
     for (auto& r : named)
