@@ -239,12 +239,7 @@ bool IsReadOnlyEvent(std::string_view name) {
 }
 
 std::string NewEventId() {
-  std::array<uint8_t, 16> r;
-  crypto::RandomFill(r);
-  r[6] = (r[6] & 0x0f) | 0x40;
-  r[8] = (r[8] & 0x3f) | 0x80;
-  std::string h = HexEncode(ByteView(r.data(), r.size()));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return crypto::RandomUuid();
 }
 
 std::string FormatEventTime(int64_t epoch_millis) {

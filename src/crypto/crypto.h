@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/bytes.h"
@@ -52,6 +53,10 @@ inline void Cleanse(std::string& s) { Cleanse(s.data(), s.size()); }
 void RandomFill(std::span<uint8_t> out);
 Bytes RandomBytes(size_t n);
 SecureBytes RandomSecret(size_t n);
+
+// A random (version 4, RFC 4122) UUID in lower-case text form: key ids, request ids, event ids,
+// secret version ids.
+std::string RandomUuid();
 
 // Constant-time equality (CRYPTO_memcmp); false if the lengths differ.
 bool ConstantTimeEquals(ByteView a, ByteView b);

@@ -66,6 +66,15 @@ TEST(AesGcm, AnyAlteredByteOrAadFailsAuthentication) {
   EXPECT_FALSE(AesGcmOpen(key, iv, aad, ByteView(out.data(), 10), pt));
 }
 
+TEST(RandomUuid, Version4Format) {
+  std::string a = RandomUuid(), b = RandomUuid();
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_NE(a, b);
+  for (size_t i : {8u, 13u, 18u, 23u}) EXPECT_EQ(a[i], '-');
+  EXPECT_EQ(a[14], '4');
+  EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');
+}
+
 TEST(ConstantTime, Equals) {
   EXPECT_TRUE(ConstantTimeEquals(AsBytes("abc"), AsBytes("abc")));
   EXPECT_FALSE(ConstantTimeEquals(AsBytes("abc"), AsBytes("abd")));

@@ -12,11 +12,7 @@
 namespace meridian::kms {
 
 std::string NewKeyId() {
-  Bytes r = crypto::RandomBytes(16);
-  r[6] = (r[6] & 0x0f) | 0x40;  // UUID version 4
-  r[8] = (r[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  std::string h = HexEncode(r);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return crypto::RandomUuid();
 }
 
 std::string NewMultiRegionKeyId() { return "mrk-" + HexEncode(crypto::RandomBytes(16)); }

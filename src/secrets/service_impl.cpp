@@ -41,11 +41,7 @@ const std::unordered_map<std::string_view, SecretsService::Impl::Op>& SecretsSer
 // ---- helpers ----------------------------------------------------------------------------------
 
 std::string NewVersionId() {
-  Bytes r = crypto::RandomBytes(16);
-  r[6] = (r[6] & 0x0f) | 0x40;  // UUID version 4
-  r[8] = (r[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  std::string h = HexEncode(r);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return crypto::RandomUuid();
 }
 
 Result<TagList> ParseTags(const JsonRequest& req) {

@@ -49,12 +49,7 @@ struct RequestPipeline::Outcome {
 };
 
 std::string NewRequestId() {
-  uint8_t r[16];
-  crypto::RandomFill(r);
-  r[6] = (r[6] & 0x0f) | 0x40;
-  r[8] = (r[8] & 0x3f) | 0x80;
-  std::string h = HexEncode(ByteView(r, 16));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return crypto::RandomUuid();
 }
 
 RequestPipeline::RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials,
