@@ -219,6 +219,44 @@ class RegionServer::Impl {
   uint16_t first_port() const { return listeners_.empty() ? 0 : listeners_.front()->port(); }
 
  private:
+  // Prometheus text format: per-peer replication state and lag, and the audit trail's counters.
+  // Names and counts only: nothing secret.
+  std::string Metrics() const {
+    std::string out;
+    auto gauge = [&out](const char* name, const char* help, const std::string& labels, double value) {
+      out += "# HELP " + std::string(name) + " " + help + "\n# TYPE " + std::string(name) + " gauge\n";
+      out += std::string(name) + labels + " " + std::to_string(value) + "\n";
+    };
+    const std::string region = "region=\"" + config_.region + "\"";
+    gauge("meridian_up", "1 while the region process serves requests.", "{" + region + "}", 1);
+    for (const auto& link : links_) {
+      const replication::PeerLinkState st = link->State();
+      const std::string labels = "{" + region + ",peer=\"" + st.peer + "\"}";
+      gauge("meridian_replication_peer_connected", "1 if the last delivery to the peer succeeded.", labels,
+            st.connected ? 1 : 0);
+      gauge("meridian_replication_pending_entries", "Replication entries not yet applied by the peer.", labels,
+            static_cast<double>(st.pending));
+      gauge("meridian_replication_lag_seconds", "Age of the oldest entry the peer has not applied.", labels,
+            static_cast<double>(st.lag_ms) / 1000.0);
+      gauge("meridian_replication_acknowledged_sequence", "Highest sequence number the peer applied.", labels,
+            static_cast<double>(st.acknowledged));
+      gauge("meridian_replication_delivery_failures", "Failed delivery attempts since start.", labels,
+            static_cast<double>(st.failures));
+    }
+    if (audit_) {
+      const audit::AuditLogStats a = audit_->stats();
+      const std::string labels = "{" + region + "}";
+      gauge("meridian_audit_records_written", "Durable audit records since start.", labels,
+            static_cast<double>(a.records_written));
+      gauge("meridian_audit_batches", "Audit group-commit batches since start.", labels, static_cast<double>(a.batches));
+      gauge("meridian_audit_records_failed", "Audit records that could not be written (requests refused).", labels,
+            static_cast<double>(a.records_failed));
+      gauge("meridian_audit_chain_head_sequence", "Sequence number of the audit chain's head.", labels,
+            static_cast<double>(a.last_sequence));
+    }
+    return out;
+  }
+
   // Replication traffic is audited on both sides: one record per batch sent or received, naming
   // the peer region, the sequence range and the message kinds (never their payloads).
   void AuditReplication(const char* event, const std::string& peer, uint64_t first, uint64_t last, uint64_t applied,
@@ -254,6 +292,13 @@ class RegionServer::Impl {
   // The response is sent when the pipeline calls back: at once, or from the audit log's writer
   // thread once the request's record is durable. The I/O thread never waits.
   void Serve(const HttpRequest& request, HttpResponder responder) {
+    if (request.method == "GET" && request.path == "/metrics") {
+      HttpResponse metrics;
+      metrics.content_type = "text/plain; version=0.0.4";
+      metrics.body = Metrics();
+      responder.Send(std::move(metrics));
+      return;
+    }
     ApiRequest api{request.method, request.target, request.headers, request.body, request.peer_ip,
                    request.endpoint_id, request.tls};
     auto shared = std::make_shared<HttpResponder>(std::move(responder));

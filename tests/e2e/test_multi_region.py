@@ -500,6 +500,29 @@ class MultiRegionKeysTest(MultiRegionTestBase):
         self.assertEqual(received[-1]["eventType"], "AwsServiceEvent")
         self.assertEqual(received[-1]["userIdentity"]["type"], "AWSService")
 
+    def test_metrics_report_peer_state_and_lag(self):
+        # Issue 4: per-peer replication state and lag in Prometheus text format.
+        import urllib.request
+        d = self.d
+        key_id = d.direct[PRIMARY].create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        d.direct[PRIMARY].replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1")
+        url = d.up.region_endpoint(PRIMARY) + "/metrics"
+        deadline = time.monotonic() + 20
+        text = ""
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                self.assertEqual(response.status, 200)
+                self.assertTrue(response.headers["Content-Type"].startswith("text/plain"))
+                text = response.read().decode()
+            if f'meridian_replication_peer_connected{{region="{PRIMARY}",peer="eu-west-1"}} 1' in text:
+                break
+            time.sleep(0.2)
+        self.assertIn(f'meridian_replication_peer_connected{{region="{PRIMARY}",peer="eu-west-1"}} 1', text)
+        for peer in ("us-west-2", "eu-west-1"):
+            self.assertIn(f'meridian_replication_lag_seconds{{region="{PRIMARY}",peer="{peer}"}}', text)
+            self.assertIn(f'meridian_replication_pending_entries{{region="{PRIMARY}",peer="{peer}"}}', text)
+        self.assertIn("meridian_audit_records_written", text)
+
     def test_edge_names_running_regions_for_unknown_region(self):
         status, _, body = self.d.up.signed_request("ListKeys", {}, region="ap-south-1")
         self.assertGreaterEqual(status, 400, body)
