@@ -13,6 +13,27 @@ void Note(std::string& failures, const std::string& what) {
   failures += what;
 }
 
+// Asks KMS to decrypt one encrypted data key with `key_id` and, if KMS used exactly that key and
+// returned a data key of the suite's length, puts it in the materials. Otherwise notes why.
+bool DecryptDataKey(KmsClient& client, const std::string& key_id, const EncryptedDataKey& edk,
+                    const std::vector<std::string>& grants, DecryptionMaterials& m, std::string& failures) {
+  auto dk = client.Decrypt(key_id, edk.ciphertext, m.encryption_context, grants);
+  if (!dk.ok()) {
+    Note(failures, dk.status().ToString());
+    return false;
+  }
+  if (dk->key_id != key_id) {
+    Note(failures, "KMS decrypted with " + dk->key_id + ", not " + key_id);
+    return false;
+  }
+  if (dk->plaintext.size() != m.suite->key_length) {
+    Note(failures, "KMS returned a data key of the wrong length");
+    return false;
+  }
+  m.plaintext_data_key = std::move(dk->plaintext);
+  return true;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<AwsKmsKeyring>> AwsKmsKeyring::Create(std::string key_id, std::shared_ptr<KmsClient> client,
@@ -57,21 +78,7 @@ Status AwsKmsKeyring::OnDecrypt(DecryptionMaterials& m, const std::vector<Encryp
     auto arn = ParseKmsArn(arn_text);
     if (!arn || arn->resource_type != "key") continue;
     if (!MrkMatchForDecrypt(key_id_, arn_text)) continue;
-    auto dk = client_->Decrypt(key_id_, edk.ciphertext, m.encryption_context, grants_);
-    if (!dk.ok()) {
-      Note(failures, dk.status().ToString());
-      continue;
-    }
-    if (dk->key_id != key_id_) {
-      Note(failures, "KMS decrypted with " + dk->key_id + ", not the configured " + key_id_);
-      continue;
-    }
-    if (dk->plaintext.size() != m.suite->key_length) {
-      Note(failures, "KMS returned a data key of the wrong length");
-      continue;
-    }
-    m.plaintext_data_key = std::move(dk->plaintext);
-    return Status::Ok();
+    if (DecryptDataKey(*client_, key_id_, edk, grants_, m, failures)) return Status::Ok();
   }
   return errors::NoDataKey("AWS KMS keyring " + key_id_ + " could not decrypt any encrypted data key" +
                            (failures.empty() ? std::string() : ": " + failures));
@@ -104,21 +111,7 @@ Status AwsKmsDiscoveryKeyring::OnDecrypt(DecryptionMaterials& m, const std::vect
     // Non-MRK keys are only usable in their own region; MRKs are called in this keyring's region.
     if (!arn->is_mrk() && arn->region != client_->region()) continue;
     std::string key_id = arn->is_mrk() ? arn->WithRegion(client_->region()).ToString() : arn->ToString();
-    auto dk = client_->Decrypt(key_id, edk.ciphertext, m.encryption_context, grants_);
-    if (!dk.ok()) {
-      Note(failures, dk.status().ToString());
-      continue;
-    }
-    if (dk->key_id != key_id) {
-      Note(failures, "KMS decrypted with " + dk->key_id + ", not " + key_id);
-      continue;
-    }
-    if (dk->plaintext.size() != m.suite->key_length) {
-      Note(failures, "KMS returned a data key of the wrong length");
-      continue;
-    }
-    m.plaintext_data_key = std::move(dk->plaintext);
-    return Status::Ok();
+    if (DecryptDataKey(*client_, key_id, edk, grants_, m, failures)) return Status::Ok();
   }
   return errors::NoDataKey("AWS KMS discovery keyring (" + client_->region() +
                            ") could not decrypt any encrypted data key" +
