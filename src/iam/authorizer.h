@@ -20,6 +20,9 @@ struct AuthorizationRequest {
   std::string partition = "aws";
   std::string principal_arn;
   std::string principal_account;
+  // The credential that signed the request: the authorizer resolves the identity behind it (user,
+  // role session, groups, policies, boundary, session policies and tags, MFA) from its directory.
+  std::string access_key_id;
   std::string action;  // "kms:Encrypt"
   std::string region;  // aws:RequestedRegion
   std::string source_ip;
@@ -33,6 +36,13 @@ struct AuthorizationRequest {
   bool resource_policy_is_key_policy = false;
   // Service condition keys (kms:EncryptionContext:<k>, kms:EncryptionContextKeys, ...).
   std::vector<std::pair<std::string, std::string>> context;
+  // Set by the service (KMS) when one of the resource's grants names the caller as grantee,
+  // includes this operation and has its constraints met: the grant's id. A grant allows what
+  // the policies alone do not; an explicit Deny still wins.
+  std::string allowing_grant_id;
+  // kms:ViaService, for calls that Meridian's own services make on a caller's behalf
+  // ("secretsmanager.<region>.amazonaws.com"); empty for direct calls.
+  std::string via_service;
 };
 
 struct AuthorizationResult {

@@ -107,6 +107,7 @@ class KmsService {
     std::string account_id;
     iam::policy::PolicyPtr policy;
     std::vector<std::pair<std::string, std::string>> context;
+    std::string allowing_grant_id;  // a grant of this key that allows the request (see iam::AuthorizationRequest)
   };
   std::optional<AuthorizationResource> ResourceFor(std::string_view operation, const rapidjson::Value& request,
                                                    const Caller& caller);

@@ -111,6 +111,7 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   authz.partition = options_.partition;
   authz.principal_arn = caller->principal_arn();
   authz.principal_account = caller->account_id();
+  authz.access_key_id = caller->access_key_id();
   authz.action = std::string(service->action_prefix()) + ":" + std::string(operation);
   authz.region = options_.region;
   authz.source_ip = std::string(request.peer_ip);
@@ -123,6 +124,7 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
     authz.resource_policy = std::move(resource->policy);
     authz.resource_policy_is_key_policy = service->signing_name() == "kms";
     authz.context = std::move(resource->context);
+    authz.allowing_grant_id = std::move(resource->allowing_grant_id);
     out.resources.push_back({authz.resource_arn,
                              std::string(service->signing_name() == "kms" ? audit::kKmsKeyResourceType
                                                                            : audit::kSecretResourceType),
