@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "iam/policy/evaluator.h"
 #include "iam/policy/policy.h"
 
 namespace meridian::iam {
@@ -33,7 +34,7 @@ struct AuthorizationRequest {
   std::string resource_arn;
   std::string resource_account;
   policy::PolicyPtr resource_policy;
-  bool resource_policy_is_key_policy = false;
+  policy::ResourcePolicyKind resource_policy_kind = policy::ResourcePolicyKind::kResourceBased;
   // Service condition keys (kms:EncryptionContext:<k>, kms:EncryptionContextKeys, ...).
   std::vector<std::pair<std::string, std::string>> context;
   // Set by the service (KMS) when one of the resource's grants names the caller as grantee,
@@ -43,6 +44,16 @@ struct AuthorizationRequest {
   // kms:ViaService, for calls that Meridian's own services make on a caller's behalf
   // ("secretsmanager.<region>.amazonaws.com"); empty for direct calls.
   std::string via_service;
+};
+
+// What a service tells the pipeline about the resource a request acts on (see ApiService).
+struct AuthorizationResource {
+  std::string arn;
+  std::string account_id;  // the resource owner
+  policy::PolicyPtr policy;  // null when the resource has none
+  policy::ResourcePolicyKind policy_kind = policy::ResourcePolicyKind::kResourceBased;
+  std::vector<std::pair<std::string, std::string>> context;  // service condition keys
+  std::string allowing_grant_id;  // see AuthorizationRequest::allowing_grant_id
 };
 
 struct AuthorizationResult {

@@ -36,8 +36,7 @@ Status PolicyAuthorizer::Authorize(const AuthorizationRequest& request, Authoriz
   for (const auto& [k, v] : request.context) ctx.Add(k, v);
   policy::PolicySet set;
   set.resource = request.resource_policy.get();
-  set.resource_kind = request.resource_policy_is_key_policy ? policy::ResourcePolicyKind::kKeyPolicy
-                                                            : policy::ResourcePolicyKind::kResourceBased;
+  set.resource_kind = request.resource_policy_kind;
   set.resource_account = request.resource_account;
   policy::Decision d = policy::Evaluate(ctx, set);
   const auto matched = d.matched_statements();

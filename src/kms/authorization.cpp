@@ -29,6 +29,7 @@ std::optional<KmsService::AuthorizationResource> KmsService::Impl::ResourceFor(s
   r.arn = (*key)->record.arn;
   r.account_id = (*key)->record.account_id;
   r.policy = (*key)->policy;
+  r.policy_kind = iam::policy::ResourcePolicyKind::kKeyPolicy;
   r.context.emplace_back("kms:CallerAccount", caller.account_id);
   for (const char* member : {"EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext"}) {
     auto ctx = req.OptStringMap(member);

@@ -22,10 +22,12 @@
 #include <rapidjson/document.h>
 
 #include "common/aws_json.h"
+#include "common/caller.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/crypto.h"
 #include "crypto/root_key.h"
+#include "iam/authorizer.h"
 #include "iam/policy/policy.h"
 #include "replication/peer_link.h"
 #include "replication/replication.h"
@@ -33,12 +35,7 @@
 
 namespace meridian::kms {
 
-// Who is calling, as established by the server's authentication step.
-struct Caller {
-  std::string account_id;
-  std::string principal_arn;
-  std::string access_key_id;
-};
+using Caller = meridian::Caller;
 
 struct KmsOptions {
   std::string region;      // e.g. "us-east-1"
@@ -102,13 +99,7 @@ class KmsService {
   // key policy and the request's KMS condition keys (kms:EncryptionContext:<k>,
   // kms:EncryptionContextKeys, kms:CallerAccount). Empty when the request names no existing key
   // (the operation then answers with its own error).
-  struct AuthorizationResource {
-    std::string arn;
-    std::string account_id;
-    iam::policy::PolicyPtr policy;
-    std::vector<std::pair<std::string, std::string>> context;
-    std::string allowing_grant_id;  // a grant of this key that allows the request (see iam::AuthorizationRequest)
-  };
+  using AuthorizationResource = iam::AuthorizationResource;
   std::optional<AuthorizationResource> ResourceFor(std::string_view operation, const rapidjson::Value& request,
                                                    const Caller& caller);
 

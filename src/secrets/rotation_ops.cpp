@@ -41,7 +41,7 @@ Result<TagList> ParseExternalMetadata(const JsonRequest& req) {
 // The RotationContext of one rotation, acting for `caller` on the secret `arn`.
 class SecretsService::Impl::RotationSession final : public RotationContext {
  public:
-  RotationSession(Impl& impl, kms::Caller caller, std::string arn, std::string token)
+  RotationSession(Impl& impl, Caller caller, std::string arn, std::string token)
       : impl_(impl), caller_(std::move(caller)), arn_(std::move(arn)), token_(std::move(token)) {}
 
   const std::string& SecretArn() const override { return arn_; }
@@ -77,7 +77,7 @@ class SecretsService::Impl::RotationSession final : public RotationContext {
 
  private:
   Impl& impl_;
-  kms::Caller caller_;
+  Caller caller_;
   std::string arn_;
   std::string token_;
 };
@@ -104,7 +104,7 @@ Status SecretsService::Impl::AddPendingVersion(SecretRecord& s, storage::Transac
   return CheckStageQuotas(s);
 }
 
-Status SecretsService::Impl::RunRotation(const kms::Caller& caller, const std::string& arn, const std::string& token,
+Status SecretsService::Impl::RunRotation(const Caller& caller, const std::string& arn, const std::string& token,
                                          Rotator& rotator) {
   RotationSession ctx(*this, caller, arn, token);
   struct Step {
@@ -141,7 +141,7 @@ Status SecretsService::Impl::RunRotation(const kms::Caller& caller, const std::s
                              ". AWSCURRENT is unchanged; the rotation will be reattempted.");
 }
 
-Status SecretsService::Impl::TestRotation(const kms::Caller& caller, const std::string& arn, const std::string& token,
+Status SecretsService::Impl::TestRotation(const Caller& caller, const std::string& arn, const std::string& token,
                                           Rotator& rotator) {
   MERIDIAN_ASSIGN_OR_RETURN(auto current, ReadSecretValue(arn, "", std::string(stage::kCurrent), caller));
   VersionChange change;
@@ -160,7 +160,7 @@ Status SecretsService::Impl::TestRotation(const kms::Caller& caller, const std::
   return Status::Ok();
 }
 
-Status SecretsService::Impl::RotateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::RotateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto token, ReadToken(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto function, req.OptString("RotationLambdaARN", 0, 2048));
@@ -223,7 +223,7 @@ Status SecretsService::Impl::RotateSecret(const JsonRequest& req, const kms::Cal
   return Status::Ok();
 }
 
-Status SecretsService::Impl::CancelRotateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::CancelRotateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   const int64_t now = clock_.NowMillis();
   MERIDIAN_ASSIGN_OR_RETURN(auto r, Modify(secret_id, caller, [&](SecretRecord& s, storage::Transaction&) -> Status {
@@ -249,7 +249,7 @@ Result<bool> SecretsService::Impl::RotateIfDue(const SecretRecord& secret, int64
   if (!secret.rotation.configured || secret.pending_deletion()) return false;
   std::shared_ptr<Rotator> rotator = ResolveRotator(secret.rotation.function_id);
   if (!rotator) return false;  // an external rotator completes what it starts
-  const kms::Caller service{secret.account_id, "secretsmanager.amazonaws.com", ""};
+  const Caller service{secret.account_id, "secretsmanager.amazonaws.com", ""};
   std::string token;
   if (const SecretVersion* pending = RotationPending(secret)) {
     if (secret.rotation.next_rotation_ms > now) return false;  // reattempt not due yet

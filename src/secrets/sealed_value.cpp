@@ -41,13 +41,13 @@ Status FromKms(const Status& kms_error, bool sealing) {
 
 }  // namespace
 
-Result<std::string> ValueSealer::DefaultKeyArn(const kms::Caller& caller) {
+Result<std::string> ValueSealer::DefaultKeyArn(const Caller& caller) {
   auto arn = kms_.EnsureAwsManagedKey(caller, kDefaultKeyAlias, kDefaultKeyDescription);
   if (!arn.ok()) return FromKms(arn.status(), /*sealing=*/true);
   return arn;
 }
 
-Status ValueSealer::CheckKey(const kms::Caller& caller, const std::string& kms_key_id) {
+Status ValueSealer::CheckKey(const Caller& caller, const std::string& kms_key_id) {
   std::string key_id = kms_key_id;
   if (key_id.empty()) {
     MERIDIAN_ASSIGN_OR_RETURN(key_id, DefaultKeyArn(caller));
@@ -56,7 +56,7 @@ Status ValueSealer::CheckKey(const kms::Caller& caller, const std::string& kms_k
   return data_key.ok() ? Status::Ok() : FromKms(data_key.status(), /*sealing=*/true);
 }
 
-Result<ValueSealer::Sealed> ValueSealer::Seal(const kms::Caller& caller, const std::string& kms_key_id,
+Result<ValueSealer::Sealed> ValueSealer::Seal(const Caller& caller, const std::string& kms_key_id,
                                               const std::string& arn, const std::string& version_id,
                                               const SecretValue& value) {
   std::string key_id = kms_key_id;
@@ -82,7 +82,7 @@ Result<ValueSealer::Sealed> ValueSealer::Seal(const kms::Caller& caller, const s
   return Sealed{std::string(row.begin(), row.end()), data_key->key_arn};
 }
 
-Result<SecretValue> ValueSealer::Open(const kms::Caller& caller, std::string_view row, const std::string& arn,
+Result<SecretValue> ValueSealer::Open(const Caller& caller, std::string_view row, const std::string& arn,
                                       const std::string& version_id) {
   const Status corrupt = err::Internal("A stored secret version is corrupt.");
   ByteReader r(AsBytes(row));

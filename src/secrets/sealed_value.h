@@ -36,18 +36,18 @@ class ValueSealer {
   // Seals `value` for version `version_id` of secret `arn` under `kms_key_id` (key id, ARN,
   // alias or alias ARN), or under the caller's aws/secretsmanager key (created on first use)
   // when `kms_key_id` is empty.
-  Result<Sealed> Seal(const kms::Caller& caller, const std::string& kms_key_id, const std::string& arn,
+  Result<Sealed> Seal(const Caller& caller, const std::string& kms_key_id, const std::string& arn,
                       const std::string& version_id, const SecretValue& value);
   // Opens a row written by Seal for the same ARN and version id.
-  Result<SecretValue> Open(const kms::Caller& caller, std::string_view row, const std::string& arn,
+  Result<SecretValue> Open(const Caller& caller, std::string_view row, const std::string& arn,
                            const std::string& version_id);
 
   // EncryptionFailure (or AccessDeniedException) unless the caller can encrypt under `kms_key_id`
   // (empty: the aws/secretsmanager key) now.
-  Status CheckKey(const kms::Caller& caller, const std::string& kms_key_id);
+  Status CheckKey(const Caller& caller, const std::string& kms_key_id);
 
   // The ARN of the caller's aws/secretsmanager key, created on first use.
-  Result<std::string> DefaultKeyArn(const kms::Caller& caller);
+  Result<std::string> DefaultKeyArn(const Caller& caller);
 
  private:
   kms::KmsService& kms_;

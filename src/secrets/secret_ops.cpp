@@ -18,7 +18,7 @@ constexpr int64_t kMaxRecoveryDays = 30;
 constexpr int64_t kDefaultRecoveryDays = 30;
 }  // namespace
 
-Status SecretsService::Impl::CreateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::CreateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto name, req.RequiredString("Name", 1, kMaxNameLength));
   MERIDIAN_RETURN_IF_ERROR(ValidateSecretName(name));
   MERIDIAN_ASSIGN_OR_RETURN(auto token, ReadToken(req));
@@ -96,7 +96,7 @@ Status SecretsService::Impl::CreateSecret(const JsonRequest& req, const kms::Cal
   return Status::Ok();
 }
 
-Status SecretsService::Impl::DescribeSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::DescribeSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto r, FindNow(secret_id, caller));
   w.StartObject();
@@ -105,7 +105,7 @@ Status SecretsService::Impl::DescribeSecret(const JsonRequest& req, const kms::C
   return Status::Ok();
 }
 
-Status SecretsService::Impl::UpdateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::UpdateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto token, ReadToken(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto description, req.OptString("Description", 0, kMaxDescription));
@@ -151,7 +151,7 @@ Status SecretsService::Impl::UpdateSecret(const JsonRequest& req, const kms::Cal
   return Status::Ok();
 }
 
-Status SecretsService::Impl::ListSecrets(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::ListSecrets(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto include_deleted, req.OptBool("IncludePlannedDeletion"));
   MERIDIAN_ASSIGN_OR_RETURN(auto max_results, req.OptInt("MaxResults", 1, 100));
   MERIDIAN_ASSIGN_OR_RETURN(auto filters, ParseFilters(req));
@@ -196,7 +196,7 @@ Status SecretsService::Impl::ListSecrets(const JsonRequest& req, const kms::Call
   return Status::Ok();
 }
 
-Status SecretsService::Impl::DeleteSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::DeleteSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto window, req.OptInt("RecoveryWindowInDays", INT64_MIN, INT64_MAX));
   MERIDIAN_ASSIGN_OR_RETURN(auto force, req.OptBool("ForceDeleteWithoutRecovery"));
@@ -245,7 +245,7 @@ Status SecretsService::Impl::DeleteSecret(const JsonRequest& req, const kms::Cal
   return Status::Ok();
 }
 
-Status SecretsService::Impl::RestoreSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::RestoreSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   const int64_t now = clock_.NowMillis();
   MERIDIAN_ASSIGN_OR_RETURN(auto r, Modify(secret_id, caller, [&](SecretRecord& s, storage::Transaction&) -> Status {

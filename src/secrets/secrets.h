@@ -57,7 +57,7 @@ class SecretsService {
   // Runs `operation`. On success the response object has been written to `out` and OK is
   // returned; on failure the AWS-shaped error is returned and whatever was written to `out`
   // must be discarded by the caller (no state has changed).
-  Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+  Status Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
                 JsonWriter& out);
 
   // Background duties due at the clock's current time: destroys secrets whose recovery window
@@ -67,9 +67,9 @@ class SecretsService {
 
   // The secret a request names (SecretId) with its resource policy, for the authorizer and the
   // audit trail; empty when the request names no existing secret.
-  std::optional<kms::KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+  std::optional<iam::AuthorizationResource> ResourceFor(std::string_view operation,
                                                                     const rapidjson::Value& request,
-                                                                    const kms::Caller& caller);
+                                                                    const Caller& caller);
 
  private:
   class Impl;

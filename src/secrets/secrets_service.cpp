@@ -13,7 +13,7 @@ SecretsService::~SecretsService() = default;
 
 bool SecretsService::Knows(std::string_view operation) { return Impl::Ops().count(operation) > 0; }
 
-Status SecretsService::Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+Status SecretsService::Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
                               JsonWriter& out) {
   auto it = Impl::Ops().find(operation);
   if (it == Impl::Ops().end())
@@ -29,16 +29,16 @@ Status SecretsService::Handle(std::string_view operation, const rapidjson::Value
 
 Result<int> SecretsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
 
-std::optional<kms::KmsService::AuthorizationResource> SecretsService::ResourceFor(std::string_view operation,
+std::optional<iam::AuthorizationResource> SecretsService::ResourceFor(std::string_view operation,
                                                                                  const rapidjson::Value& request,
-                                                                                 const kms::Caller& caller) {
+                                                                                 const Caller& caller) {
   (void)operation;
   JsonRequest req(request);
   auto id = req.OptString("SecretId", 1, kMaxSecretIdLength);
   if (!id.ok() || !*id) return std::nullopt;
   auto secret = impl_->FindNow(**id, caller);
   if (!secret.ok()) return std::nullopt;
-  kms::KmsService::AuthorizationResource r;
+  iam::AuthorizationResource r;
   r.arn = secret->arn;
   r.account_id = secret->account_id;
   if (!secret->resource_policy.empty()) {

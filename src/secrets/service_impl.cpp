@@ -110,7 +110,7 @@ Result<std::string> SecretsService::Impl::RequiredSecretId(const JsonRequest& re
 }
 
 Result<SecretRecord> SecretsService::Impl::Find(storage::Transaction& txn, std::string_view secret_id,
-                                                const kms::Caller& caller) const {
+                                                const Caller& caller) const {
   for (const SecretIdCandidate& c : ReadSecretId(secret_id, Here(caller))) {
     MERIDIAN_ASSIGN_OR_RETURN(auto row, txn.Get(tables::kSecrets, SecretRowKey(caller.account_id, c.name)));
     if (!row) continue;
@@ -121,7 +121,7 @@ Result<SecretRecord> SecretsService::Impl::Find(storage::Transaction& txn, std::
   return err::NotFound();
 }
 
-Result<SecretRecord> SecretsService::Impl::FindNow(std::string_view secret_id, const kms::Caller& caller) {
+Result<SecretRecord> SecretsService::Impl::FindNow(std::string_view secret_id, const Caller& caller) {
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
   return Find(*txn, secret_id, caller);
 }
@@ -131,7 +131,7 @@ Status SecretsService::Impl::WriteRecord(storage::Transaction& txn, const Secret
 }
 
 Result<SecretRecord> SecretsService::Impl::Modify(
-    std::string_view secret_id, const kms::Caller& caller,
+    std::string_view secret_id, const Caller& caller,
     const std::function<Status(SecretRecord&, storage::Transaction&)>& mutate) {
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
   MERIDIAN_ASSIGN_OR_RETURN(auto record, Find(*txn, secret_id, caller));
@@ -176,7 +176,7 @@ Result<std::string> SecretsService::Impl::ReadToken(const JsonRequest& req) {
   return token ? std::move(*token) : NewVersionId();
 }
 
-Result<SecretValue> SecretsService::Impl::OpenVersion(const kms::Caller& caller, const SecretRecord& secret,
+Result<SecretValue> SecretsService::Impl::OpenVersion(const Caller& caller, const SecretRecord& secret,
                                                       const SecretVersion& version) {
   std::optional<std::string> row;
   {
@@ -209,7 +209,7 @@ Result<const SecretVersion*> SecretsService::Impl::SelectVersion(const SecretRec
 Result<SecretsService::Impl::ReadResult> SecretsService::Impl::ReadSecretValue(std::string_view secret_id,
                                                                                const std::string& version_id,
                                                                                const std::string& version_stage,
-                                                                               const kms::Caller& caller) {
+                                                                               const Caller& caller) {
   ReadResult out;
   std::optional<std::string> row;
   {
@@ -255,7 +255,7 @@ void SecretsService::Impl::RecordAccess(const SecretRecord& secret, const std::s
   const int64_t today = DayStart(clock_.NowMillis());
   const SecretVersion* v = secret.FindVersion(version_id);
   if (secret.last_accessed_ms == today && (v == nullptr || v->last_accessed_ms == today)) return;
-  kms::Caller owner{secret.account_id, "", ""};
+  Caller owner{secret.account_id, "", ""};
   // Bookkeeping only: a failure here (e.g. the secret was deleted meanwhile) must not fail the
   // read that already succeeded, so its status is deliberately dropped.
   (void)Modify(secret.arn, owner, [&](SecretRecord& s, storage::Transaction&) {
@@ -275,7 +275,7 @@ Status TokenInUse(const std::string& token, const std::string& arn) {
 Result<SecretsService::Impl::VersionOutcome> SecretsService::Impl::AddVersion(std::string_view secret_id,
                                                                               const SecretValue& value,
                                                                               const VersionChange& change,
-                                                                              const kms::Caller& caller) {
+                                                                              const Caller& caller) {
   MERIDIAN_ASSIGN_OR_RETURN(SecretRecord before, FindNow(secret_id, caller));
   if (before.pending_deletion()) return err::MarkedForDeletion();
   if (const SecretVersion* existing = before.FindVersion(change.token); existing && existing->has_value) {
@@ -320,7 +320,7 @@ Result<SecretsService::Impl::VersionOutcome> SecretsService::Impl::AddVersion(st
   return VersionOutcome{std::move(committed).value(), true};
 }
 
-Status SecretsService::Impl::ReencryptLabeledVersions(const SecretRecord& secret, const kms::Caller& caller) {
+Status SecretsService::Impl::ReencryptLabeledVersions(const SecretRecord& secret, const Caller& caller) {
   for (const auto& version : secret.versions) {
     if (!version.has_value ||
         !(version.HasStage(stage::kCurrent) || version.HasStage(stage::kPending) || version.HasStage(stage::kPrevious)))

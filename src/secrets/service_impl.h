@@ -47,24 +47,24 @@ class SecretsService::Impl {
       : opts_(std::move(options)), storage_(storage), sealer_(kms), clock_(clock) {}
 
   // Every operation has this signature; Ops() maps X-Amz-Target names to them.
-  using Op = Status (Impl::*)(const JsonRequest&, const kms::Caller&, JsonWriter&);
+  using Op = Status (Impl::*)(const JsonRequest&, const Caller&, JsonWriter&);
   static const std::unordered_map<std::string_view, Op>& Ops();
   Result<int> RunDueMaintenance();
   // The secret `secret_id` names in the caller's account, read in its own transaction.
-  Result<SecretRecord> FindNow(std::string_view secret_id, const kms::Caller& caller);
+  Result<SecretRecord> FindNow(std::string_view secret_id, const Caller& caller);
 
  private:
   class RotationSession;  // the RotationContext of one rotation (rotation_ops.cpp)
 
   // ---- lookup ------------------------------------------------------------------------
-  SecretLocation Here(const kms::Caller& caller) const { return {opts_.partition, opts_.region, caller.account_id}; }
+  SecretLocation Here(const Caller& caller) const { return {opts_.partition, opts_.region, caller.account_id}; }
   static Result<std::string> RequiredSecretId(const JsonRequest& req);
   // The secret `secret_id` names in the caller's account (ResourceNotFoundException if none).
-  Result<SecretRecord> Find(storage::Transaction& txn, std::string_view secret_id, const kms::Caller& caller) const;
+  Result<SecretRecord> Find(storage::Transaction& txn, std::string_view secret_id, const Caller& caller) const;
   static Status WriteRecord(storage::Transaction& txn, const SecretRecord& record);
   // Read-modify-write of one secret in a write transaction: `mutate(record, txn)` may also write
   // other rows. Returns the record as committed.
-  Result<SecretRecord> Modify(std::string_view secret_id, const kms::Caller& caller,
+  Result<SecretRecord> Modify(std::string_view secret_id, const Caller& caller,
                               const std::function<Status(SecretRecord&, storage::Transaction&)>& mutate);
   // Removes a secret and all its versions.
   static Status Destroy(storage::Transaction& txn, const SecretRecord& record);
@@ -74,7 +74,7 @@ class SecretsService::Impl {
   static Result<std::optional<SecretValue>> ReadValue(const JsonRequest& req);
   static Result<std::string> ReadToken(const JsonRequest& req);
   // The value of `version` (which must have one), opened through KMS.
-  Result<SecretValue> OpenVersion(const kms::Caller& caller, const SecretRecord& secret, const SecretVersion& version);
+  Result<SecretValue> OpenVersion(const Caller& caller, const SecretRecord& secret, const SecretVersion& version);
   // The version GetSecretValue means by VersionId / VersionStage (either may be empty).
   static Result<const SecretVersion*> SelectVersion(const SecretRecord& secret, const std::string& version_id,
                                                     const std::string& version_stage);
@@ -86,7 +86,7 @@ class SecretsService::Impl {
     SecretValue value;
   };
   Result<ReadResult> ReadSecretValue(std::string_view secret_id, const std::string& version_id,
-                                     const std::string& version_stage, const kms::Caller& caller);
+                                     const std::string& version_stage, const Caller& caller);
   // Writes ARN, Name, VersionId, SecretString|SecretBinary, VersionStages, CreatedDate.
   static void WriteSecretValue(JsonWriter& w, const SecretRecord& secret, const std::string& version_id,
                                const SecretValue& value);
@@ -109,10 +109,10 @@ class SecretsService::Impl {
     bool created = false;  // false: the idempotent no-op
   };
   Result<VersionOutcome> AddVersion(std::string_view secret_id, const SecretValue& value, const VersionChange& change,
-                                    const kms::Caller& caller);
+                                    const Caller& caller);
   // Re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions under the secret's current
   // key, where the old key still opens them (best effort, as AWS does on a KmsKeyId change).
-  Status ReencryptLabeledVersions(const SecretRecord& secret, const kms::Caller& caller);
+  Status ReencryptLabeledVersions(const SecretRecord& secret, const Caller& caller);
 
   // ---- rotation ----------------------------------------------------------------------
   // Inside a Modify: starts a rotation by adding the empty version `token` labelled AWSPENDING
@@ -120,37 +120,37 @@ class SecretsService::Impl {
   static Status AddPendingVersion(SecretRecord& s, storage::Transaction& txn, const std::string& token, int64_t now);
   // Runs the four steps for `token` with the secret's rotator. On failure the pending version
   // stays, and the rotation is retried by maintenance after kRotationRetryMs.
-  Status RunRotation(const kms::Caller& caller, const std::string& arn, const std::string& token, Rotator& rotator);
+  Status RunRotation(const Caller& caller, const std::string& arn, const std::string& token, Rotator& rotator);
   // Runs only TestSecret against a pending copy of the current value, then deprecates the copy.
-  Status TestRotation(const kms::Caller& caller, const std::string& arn, const std::string& token, Rotator& rotator);
+  Status TestRotation(const Caller& caller, const std::string& arn, const std::string& token, Rotator& rotator);
   std::shared_ptr<Rotator> ResolveRotator(const std::string& function_id) const;
   // Starts (or reattempts) a rotation from maintenance. Returns true if it changed the secret.
   Result<bool> RotateIfDue(const SecretRecord& secret, int64_t now);
 
   // ---- operations --------------------------------------------------------------------
-  Status CreateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status DescribeSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status UpdateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status ListSecrets(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status DeleteSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status RestoreSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
+  Status CreateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status DescribeSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status UpdateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status ListSecrets(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status DeleteSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status RestoreSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
 
-  Status GetSecretValue(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status BatchGetSecretValue(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status PutSecretValue(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status UpdateSecretVersionStage(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status ListSecretVersionIds(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status GetRandomPassword(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
+  Status GetSecretValue(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status BatchGetSecretValue(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status PutSecretValue(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status UpdateSecretVersionStage(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status ListSecretVersionIds(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status GetRandomPassword(const JsonRequest& req, const Caller& caller, JsonWriter& w);
 
-  Status TagResource(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status UntagResource(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status PutResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status GetResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status DeleteResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status ValidateResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
+  Status TagResource(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status UntagResource(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status PutResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status GetResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status DeleteResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status ValidateResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);
 
-  Status RotateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
-  Status CancelRotateSecret(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w);
+  Status RotateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status CancelRotateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
 
   SecretsOptions opts_;
   storage::Storage& storage_;

@@ -15,7 +15,7 @@ Status EmptyResponse(JsonWriter& w) {
 }
 }  // namespace
 
-Status SecretsService::Impl::TagResource(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::TagResource(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   if (!req.Has("Tags")) return MissingMemberError("tags");
   MERIDIAN_ASSIGN_OR_RETURN(auto tags, ParseTags(req));
@@ -30,7 +30,7 @@ Status SecretsService::Impl::TagResource(const JsonRequest& req, const kms::Call
   return EmptyResponse(w);
 }
 
-Status SecretsService::Impl::UntagResource(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::UntagResource(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto keys, req.OptStringList("TagKeys", kMaxTagsPerSecret * 4, 128));
   if (!keys) return MissingMemberError("tagKeys");
@@ -46,7 +46,7 @@ Status SecretsService::Impl::UntagResource(const JsonRequest& req, const kms::Ca
   return EmptyResponse(w);
 }
 
-Status SecretsService::Impl::PutResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::PutResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto policy, req.RequiredString("ResourcePolicy", 1, kMaxResourcePolicyLength));
   MERIDIAN_ASSIGN_OR_RETURN(auto block_public, req.OptBool("BlockPublicPolicy"));
@@ -67,7 +67,7 @@ Status SecretsService::Impl::PutResourcePolicy(const JsonRequest& req, const kms
   return Status::Ok();
 }
 
-Status SecretsService::Impl::GetResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::GetResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto r, FindNow(secret_id, caller));
   w.StartObject();
@@ -77,7 +77,7 @@ Status SecretsService::Impl::GetResourcePolicy(const JsonRequest& req, const kms
   return Status::Ok();
 }
 
-Status SecretsService::Impl::DeleteResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::DeleteResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   const int64_t now = clock_.NowMillis();
   MERIDIAN_ASSIGN_OR_RETURN(auto r, Modify(secret_id, caller, [&](SecretRecord& s, storage::Transaction&) -> Status {
@@ -94,7 +94,7 @@ Status SecretsService::Impl::DeleteResourcePolicy(const JsonRequest& req, const 
   return Status::Ok();
 }
 
-Status SecretsService::Impl::ValidateResourcePolicy(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::ValidateResourcePolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, req.OptString("SecretId", 1, kMaxSecretIdLength));
   MERIDIAN_ASSIGN_OR_RETURN(auto policy, req.RequiredString("ResourcePolicy", 1, kMaxResourcePolicyLength));
   if (secret_id) MERIDIAN_RETURN_IF_ERROR(FindNow(*secret_id, caller).status());

@@ -149,7 +149,7 @@ class SecretsFixture : public ::testing::Test {
   std::filesystem::path dir_;
   crypto::RootKey root_ = crypto::RootKey::FromBytes(crypto::RandomBytes(32));
   ManualClock clock_{1'700'000'000'000};
-  kms::Caller caller_{kAccount, std::string("arn:aws:iam::") + kAccount + ":root", "AKIDEXAMPLE"};
+  Caller caller_{kAccount, std::string("arn:aws:iam::") + kAccount + ":root", "AKIDEXAMPLE"};
   RotatorResolver rotators_;
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<kms::KmsService> kms_;

@@ -29,7 +29,7 @@ Result<std::vector<std::string>> ReadStages(const JsonRequest& req) {
 }
 }  // namespace
 
-Status SecretsService::Impl::GetSecretValue(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::GetSecretValue(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto version_id, req.OptString("VersionId", kMinVersionId, kMaxVersionId));
   MERIDIAN_ASSIGN_OR_RETURN(auto version_stage, req.OptString("VersionStage", 1, kMaxStageLength));
@@ -40,7 +40,7 @@ Status SecretsService::Impl::GetSecretValue(const JsonRequest& req, const kms::C
   return Status::Ok();
 }
 
-Status SecretsService::Impl::BatchGetSecretValue(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::BatchGetSecretValue(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto ids, req.OptStringList("SecretIdList", kMaxBatch, kMaxSecretIdLength));
   MERIDIAN_ASSIGN_OR_RETURN(auto filters, ParseFilters(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto max_results, req.OptInt("MaxResults", 1, kMaxBatch));
@@ -104,7 +104,7 @@ Status SecretsService::Impl::BatchGetSecretValue(const JsonRequest& req, const k
   return Status::Ok();
 }
 
-Status SecretsService::Impl::PutSecretValue(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::PutSecretValue(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto token, ReadToken(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto stages, ReadStages(req));
@@ -132,7 +132,7 @@ Status SecretsService::Impl::PutSecretValue(const JsonRequest& req, const kms::C
   return Status::Ok();
 }
 
-Status SecretsService::Impl::UpdateSecretVersionStage(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::UpdateSecretVersionStage(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto label, req.RequiredString("VersionStage", 1, kMaxStageLength));
   MERIDIAN_ASSIGN_OR_RETURN(auto remove_from, req.OptString("RemoveFromVersionId", kMinVersionId, kMaxVersionId));
@@ -185,7 +185,7 @@ Status SecretsService::Impl::UpdateSecretVersionStage(const JsonRequest& req, co
   return Status::Ok();
 }
 
-Status SecretsService::Impl::ListSecretVersionIds(const JsonRequest& req, const kms::Caller& caller, JsonWriter& w) {
+Status SecretsService::Impl::ListSecretVersionIds(const JsonRequest& req, const Caller& caller, JsonWriter& w) {
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_id, RequiredSecretId(req));
   MERIDIAN_ASSIGN_OR_RETURN(auto max_results, req.OptInt("MaxResults", 1, 100));
   MERIDIAN_ASSIGN_OR_RETURN(auto include_deprecated, req.OptBool("IncludeDeprecated"));
@@ -224,7 +224,7 @@ Status SecretsService::Impl::ListSecretVersionIds(const JsonRequest& req, const 
   return Status::Ok();
 }
 
-Status SecretsService::Impl::GetRandomPassword(const JsonRequest& req, const kms::Caller&, JsonWriter& w) {
+Status SecretsService::Impl::GetRandomPassword(const JsonRequest& req, const Caller&, JsonWriter& w) {
   PasswordOptions o;
   MERIDIAN_ASSIGN_OR_RETURN(auto length, req.OptInt("PasswordLength", 1, kMaxPasswordLength));
   MERIDIAN_ASSIGN_OR_RETURN(auto exclude, req.OptString("ExcludeCharacters", 0, 4096));

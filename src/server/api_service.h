@@ -12,7 +12,8 @@
 
 #include "common/aws_json.h"
 #include "common/status.h"
-#include "kms/kms.h"
+#include "common/caller.h"
+#include "iam/authorizer.h"
 
 namespace meridian::server {
 
@@ -24,12 +25,12 @@ class ApiService {
   virtual std::string_view action_prefix() const = 0;  // IAM action prefix: "kms"
   virtual bool Knows(std::string_view operation) const = 0;
   // Runs the operation (see KmsService::Handle for the contract on `out`).
-  virtual Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+  virtual Status Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
                         JsonWriter& out) = 0;
   // The resource the request acts on and its policy, for the authorizer (none by default).
-  virtual std::optional<kms::KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+  virtual std::optional<iam::AuthorizationResource> ResourceFor(std::string_view operation,
                                                                            const rapidjson::Value& request,
-                                                                           const kms::Caller& caller) {
+                                                                           const Caller& caller) {
     (void)operation, (void)request, (void)caller;
     return std::nullopt;
   }
@@ -46,13 +47,13 @@ class ApiServiceAdapter final : public ApiService {
   std::string_view signing_name() const override { return signing_name_; }
   std::string_view action_prefix() const override { return action_prefix_; }
   bool Knows(std::string_view operation) const override { return Service::Knows(operation); }
-  Status Handle(std::string_view operation, const rapidjson::Value& request, const kms::Caller& caller,
+  Status Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
                 JsonWriter& out) override {
     return service_.Handle(operation, request, caller, out);
   }
-  std::optional<kms::KmsService::AuthorizationResource> ResourceFor(std::string_view operation,
+  std::optional<iam::AuthorizationResource> ResourceFor(std::string_view operation,
                                                                    const rapidjson::Value& request,
-                                                                   const kms::Caller& caller) override {
+                                                                   const Caller& caller) override {
     if constexpr (requires { service_.ResourceFor(operation, request, caller); })
       return service_.ResourceFor(operation, request, caller);
     else

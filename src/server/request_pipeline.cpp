@@ -106,7 +106,7 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   if (audit_) out.request_parameters = audit::RedactMessage(out.event_source, *doc);
 
   // 3. Authorization: the caller, the action, the resource the request names and its policy.
-  kms::Caller service_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
+  Caller service_caller{caller->account_id(), caller->principal_arn(), caller->access_key_id()};
   iam::AuthorizationRequest authz;
   authz.partition = options_.partition;
   authz.principal_arn = caller->principal_arn();
@@ -122,14 +122,14 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
     authz.resource_arn = std::move(resource->arn);
     authz.resource_account = std::move(resource->account_id);
     authz.resource_policy = std::move(resource->policy);
-    authz.resource_policy_is_key_policy = service->signing_name() == "kms";
+    authz.resource_policy_kind = resource->policy_kind;
     authz.context = std::move(resource->context);
     authz.allowing_grant_id = std::move(resource->allowing_grant_id);
     out.resources.push_back({authz.resource_arn,
                              std::string(service->signing_name() == "kms" ? audit::kKmsKeyResourceType
                                                                            : audit::kSecretResourceType),
                              authz.resource_account});
-    if (authz.resource_policy_is_key_policy && !authz.resource_policy) {
+    if (authz.resource_policy_kind == iam::policy::ResourcePolicyKind::kKeyPolicy && !authz.resource_policy) {
       out.decision = "ImplicitDeny";
       return out.Fail(errors::AccessDenied("The policy of " + authz.resource_arn +
                                            " cannot be evaluated; replace it with PutKeyPolicy."));
