@@ -6,6 +6,7 @@
 #include "cli/ca_command.h"
 #include "cli/commands.h"
 #include "cli/encrypt_command.h"
+#include "cli/status_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Meridian: multi-region key management and secrets, speaking the AWS KMS protocol"};
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   meridian::cli::RegisterAuditCommands(app, exit_code);
   meridian::cli::RegisterCaCommands(app, exit_code);
   meridian::cli::RegisterPolicyCommands(app, exit_code);
+  meridian::cli::RegisterStatusCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

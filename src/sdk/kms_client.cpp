@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "common/encoding.h"
+#include "sdk/aws_json_client.h"
 #include "sigv4/request.h"
 
 namespace meridian::sdk {
@@ -63,35 +64,7 @@ Result<std::shared_ptr<KmsClient>> KmsClient::Create(KmsClientConfig config) {
 }
 
 Result<std::string> KmsClient::Call(const std::string& operation, const std::string& json) {
-  std::string target = "TrentService." + operation;
-  std::string host = endpoint_.HostHeader();
-  std::vector<sigv4::Header> headers = {{"Host", host},
-                                        {"Content-Type", "application/x-amz-json-1.1"},
-                                        {"X-Amz-Target", target}};
-  sigv4::RequestView view;
-  view.method = "POST";
-  view.path = endpoint_.base_path;
-  view.headers = headers;
-  view.payload = json;
-  MERIDIAN_ASSIGN_OR_RETURN(auto signed_req, signer_.Sign(view, static_cast<int64_t>(std::time(nullptr))));
-  std::vector<std::pair<std::string, std::string>> send = {{"Content-Type", "application/x-amz-json-1.1"},
-                                                           {"X-Amz-Target", target}};
-  for (auto& h : signed_req.headers_to_add) send.push_back(h);
-  MERIDIAN_ASSIGN_OR_RETURN(HttpResponse resp, HttpPost(endpoint_, endpoint_.base_path, send, json, http_));
-  if (resp.status == 200) return resp.body;
-  std::string type = "KmsError", message = resp.body;
-  rapidjson::Document d;
-  d.Parse(resp.body.data(), resp.body.size());
-  if (!d.HasParseError() && d.IsObject()) {
-    if (d.HasMember("__type") && d["__type"].IsString()) {
-      type = d["__type"].GetString();
-      if (auto hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
-    }
-    for (const char* f : {"message", "Message"})
-      if (d.HasMember(f) && d[f].IsString()) message = d[f].GetString();
-  }
-  return Status(type, "KMS " + operation + " failed (HTTP " + std::to_string(resp.status) + "): " + message,
-                resp.status);
+  return CallAwsJson(endpoint_, signer_, "TrentService." + operation, json, http_, "KMS");
 }
 
 Result<KmsDataKey> KmsClient::GenerateDataKey(const std::string& key_id, size_t n, const EncryptionContext& ec,

@@ -17,6 +17,7 @@
 #include "iam/credential_store.h"
 #include "kms/kms.h"
 #include "secrets/secrets.h"
+#include "server/admin_service.h"
 #include "server/http_listener.h"
 #include "server/peer_transport.h"
 #include "server/replication_endpoint.h"
@@ -98,7 +99,9 @@ class RegionServer::Impl {
         kms_api_(kms_, "TrentService.", "kms", "kms"),
         secrets_(SecretsOptionsFor(config_), *storage_, kms_),
         secrets_api_(secrets_, "secretsmanager.", "secretsmanager", "secretsmanager"),
-        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_, &secrets_api_},
+        admin_(AdminOptionsFor()),
+        admin_api_(admin_, "MeridianAdmin.", "meridian", "meridian"),
+        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_, &secrets_api_, &admin_api_},
                   audit_.get()) {}
 
   kms::KmsOptions KmsOptionsFor() {
@@ -110,6 +113,20 @@ class RegionServer::Impl {
         for (auto& link : links_) link->Wake();
       };
     }
+    return o;
+  }
+
+  AdminServiceOptions AdminOptionsFor() {
+    AdminServiceOptions o;
+    o.region = config_.region;
+    o.account_id = config_.account_id;
+    for (const auto& p : config_.peers) o.peers.emplace_back(p.region, p.endpoint);
+    o.peer_states = [this] {
+      std::vector<replication::PeerLinkState> states;
+      for (const auto& link : links_) states.push_back(link->State());
+      return states;
+    };
+    o.audit = audit_.get();
     return o;
   }
 
@@ -126,6 +143,9 @@ class RegionServer::Impl {
   }
 
   Status Start() {
+    // Peer links first: request handlers (metrics, DescribeRegions) read links_ without a lock,
+    // so it is complete before the first client listener accepts.
+    MERIDIAN_RETURN_IF_ERROR(StartReplication());
     for (const auto& lc : config_.listeners) {
       HttpListenerOptions options;
       options.address = lc.address;
@@ -142,7 +162,6 @@ class RegionServer::Impl {
                               {"port", std::to_string(listener->port())}, {"tls", lc.tls ? "1.3" : "off"}});
       listeners_.push_back(std::move(listener));
     }
-    MERIDIAN_RETURN_IF_ERROR(StartReplication());
     maintenance_ = std::thread([this] { MaintenanceLoop(); });
     return Status::Ok();
   }
@@ -347,6 +366,8 @@ class RegionServer::Impl {
   ApiServiceAdapter<kms::KmsService> kms_api_;
   secrets::SecretsService secrets_;
   ApiServiceAdapter<secrets::SecretsService> secrets_api_;
+  AdminService admin_;
+  ApiServiceAdapter<AdminService> admin_api_;
   RequestPipeline pipeline_;
   std::vector<std::unique_ptr<HttpListener>> listeners_;
   std::unique_ptr<ReplicationEndpoint> endpoint_;

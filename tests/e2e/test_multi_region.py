@@ -523,6 +523,59 @@ class MultiRegionKeysTest(MultiRegionTestBase):
             self.assertIn(f'meridian_replication_pending_entries{{region="{PRIMARY}",peer="{peer}"}}', text)
         self.assertIn("meridian_audit_records_written", text)
 
+    def status(self, *args):
+        """Runs `meridian status --data-dir DIR --json`; returns (exit code, parsed JSON)."""
+        from meridian_harness import meridian_binary
+        out = subprocess.run([meridian_binary(), "status", "--data-dir", self.d.up.data_dir, "--json", *args],
+                             capture_output=True, text=True, timeout=60)
+        return out.returncode, json.loads(out.stdout)
+
+    def test_status_reports_every_region_and_its_peer_links(self):
+        # Issue 4: per-peer state and lag in a DescribeRegions-style admin call and `meridian status`.
+        d = self.d
+        key_id = d.direct[PRIMARY].create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        d.direct[PRIMARY].replicate_key(KeyId=key_id, ReplicaRegion="us-west-2")
+        deadline = time.monotonic() + REPLICATION_TIMEOUT_S
+        while True:
+            code, report = self.status()
+            self.assertEqual(code, 0, report)
+            answers = {r["Region"]: r["Answer"] for r in report["Regions"]}
+            self.assertEqual(sorted(answers), sorted(REGIONS))
+            primary_links = {r["RegionName"]: r for r in answers[PRIMARY]["Regions"]}
+            if primary_links["us-west-2"]["Status"] == "Connected" and \
+                    primary_links["us-west-2"]["PendingEntries"] == 0:
+                break
+            self.assertLess(time.monotonic(), deadline, primary_links)
+            time.sleep(0.2)
+        for region, answer in answers.items():
+            self.assertEqual(answer["Region"], region)
+            self.assertEqual(answer["AccountId"], d.account_id)
+            rows = {r["RegionName"]: r for r in answer["Regions"]}
+            self.assertEqual(sorted(rows), sorted(REGIONS))
+            self.assertEqual(rows[region]["Role"], "Local")
+            for peer in REGIONS:
+                if peer == region:
+                    continue
+                self.assertEqual(rows[peer]["Role"], "Peer")
+                for field in ("PendingEntries", "ReplicationLagSeconds", "AcknowledgedSequence",
+                              "DeliveryFailures", "PeerEndpoint"):
+                    self.assertIn(field, rows[peer])
+            self.assertTrue(answer["Audit"]["Enabled"])
+        self.assertGreater(primary_links["us-west-2"]["AcknowledgedSequence"], 0)
+        # The admin call is authenticated like any other request: unsigned, it is refused.
+        unsigned = send_raw(int(d.up.region_endpoint(PRIMARY).rsplit(":", 1)[1]), "POST", "/", b"{}",
+                            {"X-Amz-Target": "MeridianAdmin.DescribeRegions",
+                             "Content-Type": "application/x-amz-json-1.1"})
+        self.assertGreaterEqual(unsigned[0], 400)
+        self.assertLess(unsigned[0], 500)
+        # The table form names every region.
+        from meridian_harness import meridian_binary
+        table = subprocess.run([meridian_binary(), "status", "--data-dir", d.up.data_dir],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(table.returncode, 0, table.stderr)
+        for region in REGIONS:
+            self.assertIn(region, table.stdout)
+
     def test_edge_names_running_regions_for_unknown_region(self):
         status, _, body = self.d.up.signed_request("ListKeys", {}, region="ap-south-1")
         self.assertGreaterEqual(status, 400, body)
@@ -576,6 +629,24 @@ class RegionFailureTest(MultiRegionTestBase):
                 self.assertEqual(out["Plaintext"], b"survives us-east-1", label)
                 self.assertEqual(client.decrypt(CiphertextBlob=dk["CiphertextBlob"])["Plaintext"],
                                  dk["Plaintext"], label)
+        self.assertEqual(d.stop(), 0)
+
+    def test_status_names_a_dead_region_and_the_lag_towards_it(self):
+        from meridian_harness import meridian_binary
+        d = self.d
+        d.kill_region("eu-west-1")
+        key_id = d.direct[PRIMARY].create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        d.direct[PRIMARY].replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1")
+        time.sleep(1.5)
+        out = subprocess.run([meridian_binary(), "status", "--data-dir", d.up.data_dir, "--json"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        report = {r["Region"]: r for r in json.loads(out.stdout)["Regions"]}
+        self.assertIn("Error", report["eu-west-1"])
+        links = {r["RegionName"]: r for r in report[PRIMARY]["Answer"]["Regions"]}
+        self.assertGreater(links["eu-west-1"]["PendingEntries"], 0, links)
+        self.assertNotEqual(links["eu-west-1"]["Status"], "Connected", links)
+        self.assertGreater(links["eu-west-1"]["ReplicationLagSeconds"], 0.5, links)
         self.assertEqual(d.stop(), 0)
 
     # ---- 3. A rotation made while a replica region is down reaches it after restart ---------

@@ -1,0 +1,168 @@
+#include "cli/status_command.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/cluster_file.h"
+#include "sdk/aws_credentials.h"
+#include "sdk/aws_json_client.h"
+#include "sdk/http_client.h"
+#include "sigv4/signer.h"
+
+namespace meridian::cli {
+namespace {
+
+struct StatusOptions {
+  std::string data_dir;
+  std::string endpoint;
+  std::string region;
+  std::string ca_bundle;
+  bool json = false;
+};
+
+// One region's answer: the DescribeRegions body, or why there is none.
+struct RegionAnswer {
+  std::string region;
+  std::string endpoint;
+  Result<std::string> body = Status("NotAsked", "not asked");
+};
+
+RegionAnswer Ask(const std::string& region, const std::string& endpoint, const sigv4::Credentials& credentials,
+                 const std::string& ca_bundle) {
+  RegionAnswer a{region, endpoint};
+  auto ep = sdk::HttpEndpoint::Parse(endpoint);
+  if (!ep.ok()) {
+    a.body = ep.status();
+    return a;
+  }
+  sigv4::Signer signer(
+      sigv4::Credentials{credentials.access_key_id, credentials.secret_access_key.Clone(), credentials.session_token},
+      region, "meridian");
+  sdk::HttpOptions http;
+  http.timeout = std::chrono::milliseconds(5000);
+  http.ca_file = ca_bundle;
+  a.body = sdk::CallAwsJson(*ep, signer, "MeridianAdmin.DescribeRegions", "{}", http, "Meridian");
+  return a;
+}
+
+std::string Field(const rapidjson::Value& v, const char* name) {
+  if (!v.HasMember(name)) return "";
+  const auto& f = v[name];
+  if (f.IsString()) return f.GetString();
+  if (f.IsUint64()) return std::to_string(f.GetUint64());
+  if (f.IsDouble()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", f.GetDouble());
+    return buf;
+  }
+  if (f.IsBool()) return f.GetBool() ? "true" : "false";
+  return "";
+}
+
+void PrintTable(const std::vector<RegionAnswer>& answers) {
+  std::printf("%-16s %-16s %-12s %8s %8s %10s %9s  %s\n", "REGION", "PEER", "STATUS", "PENDING", "LAG_S", "ACKED",
+              "FAILURES", "LAST_ERROR");
+  for (const auto& a : answers) {
+    if (!a.body.ok()) {
+      std::printf("%-16s %-16s %-12s %8s %8s %10s %9s  %s\n", a.region.c_str(), "-", "Unreachable", "-", "-", "-", "-",
+                  a.body.status().message().c_str());
+      continue;
+    }
+    rapidjson::Document d;
+    d.Parse(a.body->data(), a.body->size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("Regions") || !d["Regions"].IsArray()) {
+      std::printf("%-16s %-16s %-12s\n", a.region.c_str(), "-", "BadAnswer");
+      continue;
+    }
+    for (const auto& r : d["Regions"].GetArray()) {
+      const bool local = Field(r, "Role") == "Local";
+      std::printf("%-16s %-16s %-12s %8s %8s %10s %9s  %s\n", a.region.c_str(),
+                  local ? "-" : Field(r, "RegionName").c_str(), Field(r, "Status").c_str(),
+                  local ? "" : Field(r, "PendingEntries").c_str(), local ? "" : Field(r, "ReplicationLagSeconds").c_str(),
+                  local ? "" : Field(r, "AcknowledgedSequence").c_str(), local ? "" : Field(r, "DeliveryFailures").c_str(),
+                  Field(r, "LastError").c_str());
+    }
+  }
+}
+
+void PrintJson(const std::vector<RegionAnswer>& answers) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("Regions");
+  w.StartArray();
+  for (const auto& a : answers) {
+    w.StartObject();
+    w.Key("Region");
+    w.String(a.region.c_str());
+    w.Key("Endpoint");
+    w.String(a.endpoint.c_str());
+    if (a.body.ok()) {
+      w.Key("Answer");
+      w.RawValue(a.body->data(), a.body->size(), rapidjson::kObjectType);
+    } else {
+      w.Key("Error");
+      w.String(a.body.status().message().c_str());
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  std::cout << sb.GetString() << "\n";
+}
+
+int RunStatus(const StatusOptions& o) {
+  std::vector<std::pair<std::string, std::string>> targets;  // region, endpoint
+  sigv4::Credentials credentials;
+  if (!o.data_dir.empty()) {
+    auto cluster = ClusterFile::Load(o.data_dir + "/cluster.json");
+    if (!cluster.ok()) {
+      std::cerr << "meridian status: " << cluster.status().message() << "\n";
+      return 1;
+    }
+    credentials = sigv4::Credentials::Make(cluster->admin_access_key_id, cluster->admin_secret_access_key);
+    for (const auto& [region, endpoint] : cluster->region_endpoints) targets.emplace_back(region, endpoint);
+  } else {
+    if (o.endpoint.empty() || o.region.empty()) {
+      std::cerr << "meridian status: give --data-dir, or --endpoint and --region\n";
+      return 1;
+    }
+    auto loaded = sdk::LoadAwsCredentials();
+    if (!loaded.ok()) {
+      std::cerr << "meridian status: " << loaded.status().message() << "\n";
+      return 1;
+    }
+    credentials = std::move(*loaded);
+    targets.emplace_back(o.region, o.endpoint);
+  }
+  std::vector<RegionAnswer> answers;
+  for (const auto& [region, endpoint] : targets) answers.push_back(Ask(region, endpoint, credentials, o.ca_bundle));
+  if (o.json)
+    PrintJson(answers);
+  else
+    PrintTable(answers);
+  for (const auto& a : answers)
+    if (!a.body.ok()) return 1;
+  return 0;
+}
+
+}  // namespace
+
+void RegisterStatusCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<StatusOptions>();
+  auto* cmd = app.add_subcommand("status", "Per-region state and replication lag of a deployment");
+  cmd->add_option("--data-dir", o->data_dir, "A deployment made by `meridian up` (reads its cluster.json)");
+  cmd->add_option("--endpoint", o->endpoint, "One region's endpoint URL (instead of --data-dir)");
+  cmd->add_option("--region", o->region, "The region --endpoint serves");
+  cmd->add_option("--ca-bundle", o->ca_bundle, "CA certificate file for https endpoints");
+  cmd->add_flag("--json", o->json, "Print JSON instead of a table");
+  cmd->callback([o, &exit_code] { exit_code = RunStatus(*o); });
+}
+
+}  // namespace meridian::cli
