@@ -3,7 +3,8 @@
 #   make run    install missing packages, build, start a local deployment in the foreground
 #   make test   install, build, run every test (units + end-to-end), then the unit tests again
 #               under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench  KMS throughput benchmark against nginx and moto_server (writes docs/benchmarks.md)
+#   make bench  KMS throughput against nginx and moto_server, and multi-Region replication lag
+#               (write docs/benchmarks.md)
 #   make clean  remove build directories and benchmark scratch output (never .data)
 
 BUILD_DIR  ?= build
@@ -60,6 +61,7 @@ test-asan: build-asan
 
 bench: build
 	bench/kms/run.sh --meridian $(MERIDIAN)
+	bench/regions/run.sh --meridian $(MERIDIAN)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) bench/results
