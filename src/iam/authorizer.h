@@ -54,6 +54,12 @@ struct AuthorizationResource {
   policy::ResourcePolicyKind policy_kind = policy::ResourcePolicyKind::kResourceBased;
   std::vector<std::pair<std::string, std::string>> context;  // service condition keys
   std::string allowing_grant_id;  // see AuthorizationRequest::allowing_grant_id
+  // The IAM action to authorize on this resource when it is not "<prefix>:<Operation>" (ReEncrypt
+  // is authorized as kms:ReEncryptTo on the destination key).
+  std::string action;
+  // Further resources the same request acts on, each authorized with its own action; every one
+  // must allow (ReEncrypt: kms:ReEncryptFrom on the source key).
+  std::vector<AuthorizationResource> also_required;
 };
 
 struct AuthorizationResult {
@@ -69,12 +75,29 @@ class Authorizer {
   virtual Status Authorize(const AuthorizationRequest& request, AuthorizationResult* result = nullptr) const = 0;
 };
 
-// AWS's evaluation logic over what Meridian knows today: the account's root credentials (no
-// identity policies needed) and the resource's policy (a key policy must allow, directly or by
-// delegating to the account; an explicit Deny anywhere wins).
+class Directory;
+
+// AWS's evaluation logic (iam/policy/evaluator.h). With a Directory, the request's access key is
+// resolved to its identity (root; IAM user with its own and its groups' inline and attached
+// policies and permissions boundary; role session with the role's policies, boundary, session
+// policies, session tags and MFA; GetSessionToken session with the user's) and the request
+// context gets aws:PrincipalTag/*, aws:MultiFactorAuthPresent / aws:MultiFactorAuthAge
+// (present for temporary credentials), aws:RequestedRegion, aws:SourceIp or aws:SourceVpce,
+// aws:SecureTransport, aws:CurrentTime / aws:EpochTime, kms:ViaService and the service's keys.
+// A grant (allowing_grant_id) turns an implicit deny into "Allow" (policy "grant:<id>"); an
+// explicit deny still wins. Identities are cached by the Directory: no storage read and no
+// policy compilation per request once warm.
+//
+// Without a Directory (the default constructor) only the account root is known, as before:
+// root may act unless the resource's policy denies or (key policies) fails to allow.
 class PolicyAuthorizer final : public Authorizer {
  public:
+  PolicyAuthorizer() = default;
+  explicit PolicyAuthorizer(Directory* directory) : directory_(directory) {}
   Status Authorize(const AuthorizationRequest& request, AuthorizationResult* result = nullptr) const override;
+
+ private:
+  Directory* directory_ = nullptr;
 };
 
 }  // namespace meridian::iam

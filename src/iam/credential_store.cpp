@@ -6,12 +6,26 @@
 
 #include "common/aws_json.h"
 #include "common/encoding.h"
+#include "iam/sealed_fields.h"
 #include "storage/schema.h"
 
 namespace meridian::iam {
 namespace {
 
-std::string WrapContext(const std::string& access_key_id) { return "iam-access-key-secret:" + access_key_id; }
+using sealed::SessionSecretContext;
+using sealed::SessionTokenContext;
+std::string WrapContext(const std::string& access_key_id) { return sealed::AccessKeySecretContext(access_key_id); }
+
+constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+constexpr std::string_view kSecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+bool IsSessionKeyId(const std::string& id) { return id.size() == 20 && id.compare(0, 4, "ASIA") == 0; }
+
+std::string_view StringMember(const rapidjson::Value& v, const char* name) {
+  auto it = v.FindMember(name);
+  if (it == v.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
 
 std::string RandomFromAlphabet(std::string_view alphabet, size_t n) {
   std::string out;
@@ -51,13 +65,13 @@ std::string CredentialStore::GenerateAccountId() {
   return id;
 }
 
-std::string CredentialStore::GenerateAccessKeyId() {
-  return "AKIA" + RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
-}
+std::string CredentialStore::GenerateAccessKeyId() { return "AKIA" + RandomFromAlphabet(kBase32, 16); }
 
-std::string CredentialStore::GenerateSecretAccessKey() {
-  return RandomFromAlphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
-}
+std::string CredentialStore::GenerateSecretAccessKey() { return RandomFromAlphabet(kSecretAlphabet, 40); }
+
+std::string CredentialStore::GenerateSessionAccessKeyId() { return "ASIA" + RandomFromAlphabet(kBase32, 16); }
+
+std::string CredentialStore::GenerateSessionToken() { return RandomFromAlphabet(kSecretAlphabet, 200); }
 
 Status CredentialStore::EnsureAccount(const std::string& account_id) {
   if (!IsValidAccountId(account_id))
@@ -128,6 +142,7 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::CreateAccessKey(
 
 Result<std::shared_ptr<const AccessKey>> CredentialStore::Load(const std::string& access_key_id) {
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
+  if (IsSessionKeyId(access_key_id)) return LoadSession(*txn, access_key_id);
   MERIDIAN_ASSIGN_OR_RETURN(auto value, txn->Get(storage::tables::kAccessKeys, access_key_id));
   if (!value) return std::shared_ptr<const AccessKey>();
   rapidjson::Document doc;
@@ -147,6 +162,144 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::Load(const std::string
                       std::string_view(doc["status"].GetString()) == "Active";
   if (!active) return std::shared_ptr<const AccessKey>();
   return std::shared_ptr<const AccessKey>(std::move(key));
+}
+
+Result<std::shared_ptr<const AccessKey>> CredentialStore::LoadSession(storage::Transaction& txn,
+                                                                     const std::string& access_key_id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kStsSessions, access_key_id));
+  if (!value) return std::shared_ptr<const AccessKey>();
+  rapidjson::Document doc;
+  doc.Parse(value->data(), value->size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("expires_at") || !doc["expires_at"].IsInt64())
+    return errors::Internal("stored session " + access_key_id + " is corrupt");
+  auto wrapped_secret = Base64Decode(StringMember(doc, "wrapped_secret"));
+  auto wrapped_token = Base64Decode(StringMember(doc, "wrapped_token"));
+  if (!wrapped_secret || !wrapped_token) return errors::Internal("stored session " + access_key_id + " is corrupt");
+  MERIDIAN_ASSIGN_OR_RETURN(auto secret, root_key_.Unwrap(*wrapped_secret, SessionSecretContext(access_key_id)));
+  MERIDIAN_ASSIGN_OR_RETURN(auto token, root_key_.Unwrap(*wrapped_token, SessionTokenContext(access_key_id)));
+  auto key = std::make_shared<AccessKey>();
+  key->access_key_id = access_key_id;
+  key->secret_access_key = std::move(secret);
+  key->session_token = std::string(reinterpret_cast<const char*>(token.data()), token.size());
+  key->account_id = std::string(StringMember(doc, "account_id"));
+  key->principal_arn = std::string(StringMember(doc, "principal_arn"));
+  key->expires_at = doc["expires_at"].GetInt64();
+  return std::shared_ptr<const AccessKey>(std::move(key));
+}
+
+void CredentialStore::Invalidate(const std::string& access_key_id) {
+  std::unique_lock lock(mu_);
+  cache_.erase(access_key_id);
+}
+
+Result<std::optional<CredentialStore::KeyMetadata>> CredentialStore::ReadKeyMetadata(storage::Transaction& txn,
+                                                                                     const std::string& access_key_id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kAccessKeys, access_key_id));
+  if (!value) return std::optional<KeyMetadata>();
+  rapidjson::Document doc;
+  doc.Parse(value->data(), value->size());
+  if (doc.HasParseError() || !doc.IsObject()) return errors::Internal("stored access key " + access_key_id + " is corrupt");
+  KeyMetadata m;
+  m.account_id = std::string(StringMember(doc, "account_id"));
+  m.principal_arn = std::string(StringMember(doc, "principal_arn"));
+  m.user_name = std::string(StringMember(doc, "user_name"));
+  m.status = std::string(StringMember(doc, "status"));
+  if (doc.HasMember("create_date") && doc["create_date"].IsInt64()) m.create_date = doc["create_date"].GetInt64();
+  return std::optional<KeyMetadata>(std::move(m));
+}
+
+Result<std::pair<std::string, std::string>> CredentialStore::StageUserAccessKey(storage::Transaction& txn,
+                                                                               const std::string& account_id,
+                                                                               const std::string& principal_arn,
+                                                                               const std::string& user_name,
+                                                                               int64_t create_date) {
+  std::string id = GenerateAccessKeyId();
+  std::string secret = GenerateSecretAccessKey();
+  Bytes wrapped = root_key_.Wrap(AsBytes(secret), WrapContext(id));
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("account_id");
+  w.String(account_id);
+  w.Key("principal_arn");
+  w.String(principal_arn);
+  w.Key("user_name");
+  w.String(user_name);
+  w.Key("status");
+  w.String("Active");
+  w.Key("create_date");
+  w.Int64(create_date);
+  w.Key("wrapped_secret");
+  w.String(Base64Encode(wrapped));
+  w.EndObject();
+  Status st = txn.Insert(storage::tables::kAccessKeys, id, std::string_view(sb.GetString(), sb.GetSize()));
+  if (!st.ok()) {
+    crypto::Cleanse(secret);
+    return st;
+  }
+  return std::make_pair(std::move(id), std::move(secret));
+}
+
+Status CredentialStore::StageKeyStatus(storage::Transaction& txn, const std::string& access_key_id,
+                                       const std::string& status) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kAccessKeys, access_key_id));
+  if (!value) return errors::NotFound("access key " + access_key_id + " does not exist");
+  rapidjson::Document doc;
+  doc.Parse(value->data(), value->size());
+  if (doc.HasParseError() || !doc.IsObject()) return errors::Internal("stored access key " + access_key_id + " is corrupt");
+  if (doc.HasMember("status"))
+    doc["status"].SetString(status.c_str(), static_cast<rapidjson::SizeType>(status.size()), doc.GetAllocator());
+  else
+    doc.AddMember("status", rapidjson::Value(status.c_str(), doc.GetAllocator()), doc.GetAllocator());
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  doc.Accept(w);
+  return txn.Put(storage::tables::kAccessKeys, access_key_id, std::string_view(sb.GetString(), sb.GetSize()));
+}
+
+Result<CredentialStore::SessionCredential> CredentialStore::StageSession(storage::Transaction& txn,
+                                                                         const std::string& account_id,
+                                                                         const std::string& principal_arn,
+                                                                         int64_t expires_at,
+                                                                         std::string_view session_json) {
+  SessionCredential cred;
+  cred.access_key_id = GenerateSessionAccessKeyId();
+  cred.secret_access_key = GenerateSecretAccessKey();
+  cred.session_token = GenerateSessionToken();
+  cred.expires_at = expires_at;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("account_id");
+  w.String(account_id);
+  w.Key("principal_arn");
+  w.String(principal_arn);
+  w.Key("expires_at");
+  w.Int64(expires_at);
+  w.Key("wrapped_secret");
+  w.String(Base64Encode(root_key_.Wrap(AsBytes(cred.secret_access_key), SessionSecretContext(cred.access_key_id))));
+  w.Key("wrapped_token");
+  w.String(Base64Encode(root_key_.Wrap(AsBytes(cred.session_token), SessionTokenContext(cred.access_key_id))));
+  w.Key("session");
+  w.RawValue(session_json.data(), session_json.size(), rapidjson::kObjectType);
+  w.EndObject();
+  MERIDIAN_RETURN_IF_ERROR(
+      txn.Insert(storage::tables::kStsSessions, cred.access_key_id, std::string_view(sb.GetString(), sb.GetSize())));
+  return cred;
+}
+
+Result<std::optional<std::string>> CredentialStore::ReadSessionData(storage::Transaction& txn,
+                                                                     const std::string& access_key_id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kStsSessions, access_key_id));
+  if (!value) return std::optional<std::string>();
+  rapidjson::Document doc;
+  doc.Parse(value->data(), value->size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("session") || !doc["session"].IsObject())
+    return errors::Internal("stored session " + access_key_id + " is corrupt");
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  doc["session"].Accept(w);
+  return std::optional<std::string>(std::string(sb.GetString(), sb.GetSize()));
 }
 
 std::shared_ptr<const AccessKey> CredentialStore::Lookup(const std::string& access_key_id) {
