@@ -25,6 +25,11 @@ inline Status Tag(std::string m) { return {"TagException", std::move(m), 400}; }
 inline Status MalformedPolicy(std::string m) { return {"MalformedPolicyDocumentException", std::move(m), 400}; }
 inline Status Unsupported(std::string m) { return {"UnsupportedOperationException", std::move(m), 400}; }
 inline Status LimitExceeded(std::string m) { return {"LimitExceededException", std::move(m), 400}; }
+inline Status InvalidGrantToken() {
+  return {"InvalidGrantTokenException", "The grant token is not valid.", 400};
+}
+inline Status InvalidGrantId(std::string m) { return {"InvalidGrantIdException", std::move(m), 400}; }
+inline Status InvalidArn(std::string m) { return {"InvalidArnException", std::move(m), 400}; }
 inline Status InvalidKeyUsage(std::string m) { return {"InvalidKeyUsageException", std::move(m), 400}; }
 inline Status DryRun() {
   return {"DryRunOperationException", "The request would have succeeded, but the DryRun parameter was set.", 412};

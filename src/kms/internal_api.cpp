@@ -13,9 +13,10 @@ Result<KmsService::DataKey> KmsService::Impl::GenerateDataKeyFor(const Caller& c
   MERIDIAN_ASSIGN_OR_RETURN(auto key, keys_.Get(key_id));
   if (!key || key->record.account_id != caller.account_id)
     return err::NotFound("Key '" + KeyArn(caller.account_id, key_id) + "' does not exist");
-  MERIDIAN_RETURN_IF_ERROR(RequireUsable(key->record));
   EncryptionContext ctx(context.begin(), context.end());
   std::sort(ctx.begin(), ctx.end());
+  MERIDIAN_RETURN_IF_ERROR(AuthorizeInternal(caller, *key, "kms:GenerateDataKey", grant_op::kGenerateDataKey, ctx));
+  MERIDIAN_RETURN_IF_ERROR(RequireUsable(key->record));
   KmsService::DataKey out;
   out.plaintext = crypto::RandomSecret(n);
   MERIDIAN_ASSIGN_OR_RETURN(out.ciphertext_blob, Seal(*key, out.plaintext.view(), ctx));
@@ -27,6 +28,13 @@ Result<crypto::SecureBytes> KmsService::Impl::DecryptFor(const Caller& caller, B
                                        std::string* key_arn) {
   EncryptionContext ctx(context.begin(), context.end());
   std::sort(ctx.begin(), ctx.end());
+  // Authorized on the key the ciphertext names, before anything is decrypted. A blob that names
+  // no key of the caller's account fails in OpenBlob as InvalidCiphertextException.
+  if (auto view = ParseCiphertextBlob(blob)) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto key, keys_.Get(view->key_id));
+    if (key && key->record.account_id == caller.account_id)
+      MERIDIAN_RETURN_IF_ERROR(AuthorizeInternal(caller, *key, "kms:Decrypt", grant_op::kDecrypt, ctx));
+  }
   MERIDIAN_ASSIGN_OR_RETURN(auto opened, OpenBlob(blob, ctx, std::nullopt, caller));
   if (key_arn) *key_arn = opened.key->record.arn;
   return std::move(opened.plaintext);
@@ -50,7 +58,7 @@ Result<std::string> KmsService::Impl::EnsureAwsManagedKey(const Caller& caller, 
   r.description = description;
   r.key_manager = "AWS";
   r.creation_ms = clock_.NowMillis();
-  r.policy = DefaultKeyPolicy(opts_.partition, caller.account_id);
+  r.policy = AwsManagedKeyPolicy(opts_.partition, caller.account_id, opts_.region, alias.substr(10));
   r.rotation_enabled = true;
   r.next_rotation_ms = r.creation_ms + r.rotation_period_days * kMsPerDay;
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());

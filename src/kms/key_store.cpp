@@ -49,6 +49,14 @@ Result<std::shared_ptr<const LoadedKey>> KeyStore::Load(const std::string& key_i
     MERIDIAN_ASSIGN_OR_RETURN(auto material, root_key_.Unwrap(AsBytes(*wrapped), WrapContext(key_id, v.id_hex)));
     key->material.emplace(v.id_hex, std::move(material));
   }
+  MERIDIAN_ASSIGN_OR_RETURN(auto grant_rows, txn->Scan(storage::tables::kKmsGrants, GrantRowPrefix(key_id)));
+  std::vector<Grant> grants;
+  grants.reserve(grant_rows.size());
+  for (const auto& row : grant_rows) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto grant, Grant::Parse(row.value));
+    grants.push_back(std::move(grant));
+  }
+  key->grants = GrantSet(std::move(grants));
   iam::policy::ParseOptions options;
   options.kind = iam::policy::PolicyKind::kResource;
   options.id = "key-policy";
@@ -77,6 +85,8 @@ Status KeyStore::WriteMaterial(storage::Transaction& txn, const std::string& key
 Status KeyStore::Destroy(storage::Transaction& txn, const KeyRecord& record) {
   for (const auto& v : record.versions)
     MERIDIAN_RETURN_IF_ERROR(txn.Delete(storage::tables::kKeyMaterial, MaterialKey(record.key_id, v.id_hex)));
+  MERIDIAN_ASSIGN_OR_RETURN(auto grants, txn.Scan(storage::tables::kKmsGrants, GrantRowPrefix(record.key_id)));
+  for (const auto& g : grants) MERIDIAN_RETURN_IF_ERROR(txn.Delete(storage::tables::kKmsGrants, g.key));
   return txn.Delete(storage::tables::kKeys, record.key_id);
 }
 

@@ -1,9 +1,11 @@
-// KeyStore: persistence of KMS keys (records and wrapped material) plus a read cache.
+// KeyStore: persistence of KMS keys (records, wrapped material and grants) plus a read cache.
 //
 // Ownership: the cache holds unwrapped material in SecureBytes, shared with in-flight requests
 // through shared_ptr<const LoadedKey>; it is wiped when the last holder lets go. Writers change
 // storage inside a transaction and call Invalidate(key_id) after the commit, so a cached entry
-// is never newer than storage and at most one request behind this process's own writes.
+// is never newer than storage and at most one request behind this process's own writes. A key's
+// grants are cached with it, so authorizing a request reads no storage; a grant change
+// invalidates the key's entry like any other change to the key.
 #pragma once
 
 #include <memory>
@@ -15,6 +17,7 @@
 #include "crypto/crypto.h"
 #include "crypto/root_key.h"
 #include "iam/policy/policy.h"
+#include "kms/grant_set.h"
 #include "kms/key_record.h"
 #include "storage/storage.h"
 
@@ -26,6 +29,7 @@ struct LoadedKey {
   // The key policy compiled by the IAM policy engine; null if the stored policy does not compile
   // (requests on the key are then denied: fail closed).
   iam::policy::PolicyPtr policy;
+  GrantSet grants;  // this region's grants of the key
 };
 
 class KeyStore {
@@ -40,7 +44,7 @@ class KeyStore {
   static Status WriteRecord(storage::Transaction& txn, const KeyRecord& record);
   Status WriteMaterial(storage::Transaction& txn, const std::string& key_id, const std::string& version_hex,
                        const crypto::SecureBytes& material) const;
-  // Removes the record and every version of its material.
+  // Removes the record, every version of its material and every grant of the key.
   static Status Destroy(storage::Transaction& txn, const KeyRecord& record);
 
  private:

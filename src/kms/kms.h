@@ -48,6 +48,10 @@ struct KmsOptions {
   std::vector<std::string> regions;
   replication::Outbox* outbox = nullptr;
   std::function<void()> replication_enqueued;
+  // When set, the in-process API (GenerateDataKeyFor, DecryptFor) authorizes each call as a
+  // direct call would be, with kms:ViaService = "secretsmanager.<region>.amazonaws.com"; a denial
+  // is AccessDeniedException. Not owned; must outlive the service.
+  const iam::Authorizer* authorizer = nullptr;
 
   // A single-region service.
   static KmsOptions SingleRegion(std::string region, std::string account_id) {
@@ -77,8 +81,10 @@ class KmsService {
                 JsonWriter& out);
 
   // ---- In-process API for Meridian's own services (e.g. Secrets Manager) acting on behalf of
-  // `caller`. Same key resolution, state checks and errors as the wire operations. `context` is
-  // the encryption context (bound as AAD), as (key, value) pairs in any order.
+  // `caller`. Same key resolution, state checks and errors as the wire operations, and, with
+  // KmsOptions::authorizer, the same authorization (key policy, grants, kms:CallerAccount,
+  // encryption context keys) plus kms:ViaService. `context` is the encryption context (bound as
+  // AAD), as (key, value) pairs in any order.
   struct DataKey {
     crypto::SecureBytes plaintext;
     Bytes ciphertext_blob;
@@ -91,14 +97,20 @@ class KmsService {
   Result<crypto::SecureBytes> DecryptFor(const Caller& caller, ByteView ciphertext_blob, const Context& context,
                                          std::string* key_arn = nullptr);
   // The AWS managed key behind `alias` ("alias/aws/<service>") in the caller's account, created
-  // (KeyManager AWS, rotation on) on first use. Returns the key ARN.
+  // (KeyManager AWS, rotation on) on first use with AWS's policy for such keys: principals of the
+  // account may use it only through the service (kms:ViaService, kms:CallerAccount); the account
+  // may view it and revoke grants. Not itself an authorized call. Returns the key ARN.
   Result<std::string> EnsureAwsManagedKey(const Caller& caller, const std::string& alias,
                                           const std::string& description);
 
   // ---- Authorization. The key a request acts on, for the authorizer: its ARN, owner, compiled
-  // key policy and the request's KMS condition keys (kms:EncryptionContext:<k>,
-  // kms:EncryptionContextKeys, kms:CallerAccount). Empty when the request names no existing key
-  // (the operation then answers with its own error).
+  // key policy, the request's KMS condition keys (kms:EncryptionContext:<k>,
+  // kms:EncryptionContextKeys, kms:CallerAccount; for CreateGrant kms:GranteePrincipal,
+  // kms:RetiringPrincipal, kms:GrantOperations, kms:GrantConstraintType,
+  // kms:GrantIsForAWSResource), and allowing_grant_id when one of the key's grants allows the
+  // request (see grant_set.h). RetireGrant is decided by the grant and the account, not the key
+  // policy (its resource carries no policy). Empty when the request names no existing key (the
+  // operation then answers with its own error).
   using AuthorizationResource = iam::AuthorizationResource;
   std::optional<AuthorizationResource> ResourceFor(std::string_view operation, const rapidjson::Value& request,
                                                    const Caller& caller);

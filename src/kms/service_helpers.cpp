@@ -42,6 +42,33 @@ std::string DefaultKeyPolicy(const std::string& partition, const std::string& ac
          "    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
 }
 
+std::string AwsManagedKeyPolicy(const std::string& partition, const std::string& account, const std::string& region,
+                                const std::string& service) {
+  const std::string display = service == "secretsmanager" ? "AWS Secrets Manager" : service;
+  const std::string sid = "Allow access through " + display + " for all principals in the account that are "
+                          "authorized to use " + display;
+  // AWS repeats the first Sid on the GenerateDataKey* statement; Meridian's policy engine wants
+  // Sids unique within a policy, so the second one says what it allows.
+  const std::string data_key_sid = sid + " to generate data keys";
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-" + service + "-2\",\n  \"Statement\" : [ {\n"
+         "    \"Sid\" : \"" + sid + "\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : [ \"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", \"kms:CreateGrant\", \"kms:DescribeKey\" ],\n"
+         "    \"Resource\" : \"*\",\n    \"Condition\" : {\n      \"StringEquals\" : {\n"
+         "        \"kms:CallerAccount\" : \"" + account + "\",\n"
+         "        \"kms:ViaService\" : \"" + service + "." + region + ".amazonaws.com\"\n      }\n    }\n  }, {\n"
+         "    \"Sid\" : \"" + data_key_sid + "\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : \"kms:GenerateDataKey*\",\n"
+         "    \"Resource\" : \"*\",\n    \"Condition\" : {\n      \"StringEquals\" : {\n"
+         "        \"kms:CallerAccount\" : \"" + account + "\"\n      },\n"
+         "      \"StringLike\" : {\n        \"kms:ViaService\" : \"" + service + ".*.amazonaws.com\"\n      }\n    }\n  }, {\n"
+         "    \"Sid\" : \"Allow direct access to key metadata to the account\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"arn:" + partition + ":iam::" + account + ":root\"\n    },\n"
+         "    \"Action\" : [ \"kms:Describe*\", \"kms:Get*\", \"kms:List*\", \"kms:RevokeGrant\" ],\n"
+         "    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
 // Structural validation of a key policy; the IAM engine compiles and enforces it.
 Status ValidatePolicyDocument(const std::string& policy) {
   iam::policy::ParseOptions options;

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include "common/encoding.h"
+#include "kms/grant_token.h"
 #include "kms/service_impl.h"
 #include "storage/schema.h"
 
@@ -43,6 +44,11 @@ const std::unordered_map<std::string_view, KmsService::Impl::Op>& KmsService::Im
       {"ListKeyPolicies", &Impl::ListKeyPolicies},
       {"ReplicateKey", &Impl::ReplicateKey},
       {"UpdatePrimaryRegion", &Impl::UpdatePrimaryRegion},
+      {"CreateGrant", &Impl::CreateGrant},
+      {"ListGrants", &Impl::ListGrants},
+      {"ListRetirableGrants", &Impl::ListRetirableGrants},
+      {"RetireGrant", &Impl::RetireGrant},
+      {"RevokeGrant", &Impl::RevokeGrant},
   };
   return ops;
 }
@@ -181,7 +187,11 @@ Status KmsService::Impl::CheckAlgorithm(const JsonRequest& req, const char* memb
 }
 
 Status KmsService::Impl::CheckGrantTokens(const JsonRequest& req) {
-  return req.OptStringList("GrantTokens", 10, 8192).status();
+  MERIDIAN_ASSIGN_OR_RETURN(auto tokens, req.OptStringList("GrantTokens", 10, 8192));
+  if (!tokens) return Status::Ok();
+  for (const auto& token : *tokens)
+    if (token.empty() || !ParseGrantToken(token)) return err::InvalidGrantToken();
+  return Status::Ok();
 }
 
 // Encrypts under the key's current material.

@@ -17,6 +17,7 @@
 #include "crypto/crypto.h"
 #include "kms/ciphertext_blob.h"
 #include "kms/errors.h"
+#include "kms/grant.h"
 #include "kms/key_record.h"
 #include "kms/key_store.h"
 #include "kms/kms.h"
@@ -27,6 +28,11 @@ inline constexpr int64_t kMsPerDay = 86400LL * 1000;
 inline constexpr size_t kMaxTags = 50;
 inline constexpr int kMaxOnDemandRotations = 25;
 inline constexpr size_t kMaxKeyIdInput = 2048;
+// Grant quotas. AWS allows 50,000 grants per key and 500 per grantee principal per key; every
+// grant of a key is cached with the key (and re-read when one changes), so Meridian keeps the
+// per-key total lower.
+inline constexpr size_t kMaxGrantsPerKey = 10000;
+inline constexpr size_t kMaxGrantsPerGranteePerKey = 500;
 
 // Key ids: UUID v4 for single-Region keys.
 std::string NewKeyId();
@@ -38,6 +44,12 @@ crypto::SecureBytes DeriveMessageKey(const crypto::SecureBytes& material, ByteVi
 // The policy AWS gives a key created without one: the account root may do everything, which
 // delegates access control to IAM policies.
 std::string DefaultKeyPolicy(const std::string& partition, const std::string& account);
+// The policy of an AWS managed key ("auto-<service>-2", e.g. alias/aws/secretsmanager): every
+// principal of the account may use it for cryptography only through `service`
+// (kms:ViaService "<service>.<region>.amazonaws.com" and kms:CallerAccount); the account root
+// may Describe*/Get*/List* and RevokeGrant directly.
+std::string AwsManagedKeyPolicy(const std::string& partition, const std::string& account, const std::string& region,
+                                const std::string& service);
 // Structural validation of a key policy; the IAM engine compiles and enforces it.
 Status ValidatePolicyDocument(const std::string& policy);
 
@@ -114,6 +126,8 @@ class KmsService::Impl {
   Status AddBackingVersion(KeyRecord& r, storage::Transaction& txn, const std::string& rotation_type);
   static Result<EncryptionContext> ReadContext(const JsonRequest& req, const char* member);
   static Status CheckAlgorithm(const JsonRequest& req, const char* member);
+  // GrantTokens: at most 10, each a well-formed grant token (InvalidGrantTokenException). A token
+  // adds no permission: grants are usable as soon as CreateGrant commits.
   static Status CheckGrantTokens(const JsonRequest& req);
   // Encrypts under the key's current material.
   Result<Bytes> Seal(const LoadedKey& key, ByteView plaintext, const EncryptionContext& ctx);
@@ -188,6 +202,35 @@ class KmsService::Impl {
   Result<std::string> ExpandForWire(const replication::Message& message);
 
  private:
+  // ---- grants (grant_ops.cpp) ---------------------------------------------------------
+  // The Operations and Constraints members of a CreateGrant request, validated.
+  static Result<GrantOps> ReadGrantOperations(const JsonRequest& req);
+  static Result<GrantConstraint> ReadGrantConstraints(const JsonRequest& req);
+  // GranteePrincipal / RetiringPrincipal syntax (ValidationException) and form (InvalidArnException).
+  static Status CheckPrincipal(const std::string& principal, std::string_view member);
+  Status CreateGrant(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status ListGrants(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status ListRetirableGrants(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status RetireGrant(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status RevokeGrant(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  // Deletes one grant of a key (RetireGrant, RevokeGrant); NotFoundException if it is not there.
+  Status DeleteGrant(const LoadedKey& key, const std::string& grant_id, bool dry_run);
+
+  // ---- authorization (authorization.cpp) ----------------------------------------------
+  // The id of a grant of `key` that allows `operation` (a KMS operation name) for the caller with
+  // the request's encryption context, or "" (see GrantSet for the matching rules).
+  // The authorization resource for one key of a request; `operation` names the grant operation
+  // (ReEncryptFrom / ReEncryptTo for the two keys of a ReEncrypt).
+  std::optional<KmsService::AuthorizationResource> ResourceForKey(const std::string& key_id,
+                                                                  std::string_view operation, const JsonRequest& req,
+                                                                  const Caller& caller);
+  static std::string AllowingGrantId(const LoadedKey& key, std::string_view operation, const JsonRequest& req,
+                                     const Caller& caller);
+  // For the in-process API: authorizes `action` on `key` for `caller` as a direct call would be,
+  // with kms:ViaService set to this region's Secrets Manager. OK when no authorizer is configured.
+  Status AuthorizeInternal(const Caller& caller, const LoadedKey& key, std::string_view action, GrantOps op,
+                           const EncryptionContext& context) const;
+
   // ---- key policies ------------------------------------------------------------------
   static Status CheckPolicyName(const JsonRequest& req, bool required);
   Status GetKeyPolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);

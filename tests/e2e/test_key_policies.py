@@ -36,6 +36,26 @@ class KeyPolicyEnforcementTest(MeridianTestCase):
         # Other actions are still allowed by the account statement.
         self.kms.describe_key(KeyId=key)
 
+    def test_reencrypt_needs_reencrypt_from_on_the_source_key_and_to_on_the_destination(self):
+        # KMS API reference, ReEncrypt: "requires two permissions": kms:ReEncryptFrom on the
+        # source key and kms:ReEncryptTo on the destination key, each decided by its own policy.
+        source, destination = self.create_key()["KeyId"], self.create_key()["KeyId"]
+        blob = self.kms.encrypt(KeyId=source, Plaintext=b"moving")["CiphertextBlob"]
+        self.kms.put_key_policy(KeyId=source, PolicyName="default", Policy=policy(self.account_id, {
+            "Sid": "NoReEncryptFrom", "Effect": "Deny", "Principal": "*", "Action": "kms:ReEncryptFrom",
+            "Resource": "*"}))
+        with self.assertAwsError("AccessDeniedException", message_contains="kms:ReEncryptFrom"):
+            self.kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination)
+        self.kms.put_key_policy(KeyId=source, PolicyName="default", Policy=policy(self.account_id))
+        self.kms.put_key_policy(KeyId=destination, PolicyName="default", Policy=policy(self.account_id, {
+            "Sid": "NoReEncryptTo", "Effect": "Deny", "Principal": "*", "Action": "kms:ReEncryptTo",
+            "Resource": "*"}))
+        with self.assertAwsError("AccessDeniedException", message_contains="kms:ReEncryptTo"):
+            self.kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination)
+        self.kms.put_key_policy(KeyId=destination, PolicyName="default", Policy=policy(self.account_id))
+        moved = self.kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination)["CiphertextBlob"]
+        self.assertEqual(self.kms.decrypt(CiphertextBlob=moved)["Plaintext"], b"moving")
+
     def test_region_pinned_key_policy_denies_other_regions(self):
         # Seed 000's pattern: the key may be used only when the request targets us-west-2. This
         # server is us-east-1, so a credential used here is refused.
