@@ -29,4 +29,9 @@ inline Status MarkedForDeletion() {
   return InvalidRequest("You can't perform this operation on the secret because it was marked for deletion.");
 }
 
+// The message AWS returns for a change attempted on a replica secret in its own region.
+inline Status ReplicaReadOnly() {
+  return InvalidParameter("Operation not permitted on a replica secret. Call must be made in primary secret's region.");
+}
+
 }  // namespace meridian::secrets::err

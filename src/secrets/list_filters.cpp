@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "secrets/errors.h"
+#include "secrets/naming.h"
 
 namespace meridian::secrets {
 namespace {
@@ -61,6 +62,7 @@ bool WordMatch(std::string_view pattern, std::string_view attribute, bool any_wo
 }
 
 bool FilterMatches(const SecretRecord& s, const SecretFilter& f) {
+  const std::string own_region = ArnRegion(s.arn);
   std::vector<std::string_view> attributes;
   bool words = false;
   if (f.key == "name") {
@@ -80,9 +82,12 @@ bool FilterMatches(const SecretRecord& s, const SecretFilter& f) {
       attributes.push_back(t.second);
     }
     words = true;
+  } else if (f.key == "primary-region") {
+    // Replicated secrets only: a replica's primary region, or a primary's own.
+    if (s.is_replica()) attributes.push_back(s.primary_region);
+    else if (!s.replicas.empty()) attributes.push_back(own_region);
   }
-  // primary-region and owning-service: this service holds no replicated or service-owned
-  // secrets, so no attribute ever matches.
+  // owning-service: this service holds no service-owned secrets, so no attribute ever matches.
   auto matches = [&](std::string_view pattern) {
     return std::any_of(attributes.begin(), attributes.end(),
                        [&](std::string_view a) {

@@ -19,6 +19,7 @@ Result<int> SecretsService::Impl::RunDueMaintenance() {
       for (const auto& row : rows) {
         after = row.key;
         MERIDIAN_ASSIGN_OR_RETURN(auto r, SecretRecord::Parse(row.value));
+        if (r.is_replica()) continue;  // a replica changes only through its primary
         if ((r.pending_deletion() && r.deletion_ms <= now) || (r.rotation.configured && !r.pending_deletion()))
           secrets.push_back(std::move(r));
       }

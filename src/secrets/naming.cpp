@@ -48,6 +48,34 @@ std::string SecretArn(const SecretLocation& where, std::string_view name, std::s
          std::string(name) + "-" + std::string(suffix);
 }
 
+namespace {
+// Offsets of the region field of "arn:partition:secretsmanager:region:...": [begin, end).
+bool RegionField(std::string_view arn, size_t& begin, size_t& end) {
+  if (arn.rfind("arn:", 0) != 0) return false;
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return false;
+    ++pos;
+  }
+  begin = pos;
+  end = arn.find(':', begin);
+  return end != std::string_view::npos;
+}
+}  // namespace
+
+std::string ArnRegion(std::string_view arn) {
+  size_t begin = 0, end = 0;
+  if (!RegionField(arn, begin, end)) return {};
+  return std::string(arn.substr(begin, end - begin));
+}
+
+std::string ArnInRegion(std::string_view arn, std::string_view region) {
+  size_t begin = 0, end = 0;
+  if (!RegionField(arn, begin, end)) return std::string(arn);
+  return std::string(arn.substr(0, begin)) + std::string(region) + std::string(arn.substr(end));
+}
+
 std::vector<SecretIdCandidate> ReadSecretId(std::string_view secret_id, const SecretLocation& here) {
   if (secret_id.rfind("arn:", 0) != 0) return {{std::string(secret_id), std::nullopt}};
   // arn:partition:secretsmanager:region:account:secret:<rest>

@@ -32,6 +32,11 @@ struct SecretLocation {
 
 std::string SecretArn(const SecretLocation& where, std::string_view name, std::string_view suffix);
 
+// The region field of a secret ARN (empty when `arn` is not an ARN), and the same ARN in another
+// region: a replica's ARN is its primary's with the region changed.
+std::string ArnRegion(std::string_view arn);
+std::string ArnInRegion(std::string_view arn, std::string_view region);
+
 // One way to read a SecretId: look the secret up by `name`; if `required_arn` is set, the
 // secret found must have exactly that ARN.
 struct SecretIdCandidate {

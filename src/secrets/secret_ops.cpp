@@ -29,9 +29,10 @@ Status SecretsService::Impl::CreateSecret(const JsonRequest& req, const Caller& 
   TagList tags;
   MERIDIAN_RETURN_IF_ERROR(MergeTags(tags, tag_list));
   MERIDIAN_ASSIGN_OR_RETURN(auto force_overwrite, req.OptBool("ForceOverwriteReplicaSecret"));
-  (void)force_overwrite;  // meaningful only with AddReplicaRegions
-  if (req.Has("AddReplicaRegions"))
-    return err::InvalidRequest("Replicating secrets to other Regions is not available in this deployment.");
+  std::vector<ReplicaInfo> replicas;
+  if (req.Has("AddReplicaRegions")) {
+    MERIDIAN_ASSIGN_OR_RETURN(replicas, ParseReplicaRegions(req, nullptr));
+  }
   MERIDIAN_ASSIGN_OR_RETURN(auto value, ReadValue(req));
 
   const std::string row_key = SecretRowKey(caller.account_id, name);
@@ -70,6 +71,7 @@ Status SecretsService::Impl::CreateSecret(const JsonRequest& req, const Caller& 
   r.type = type.value_or("");
   r.created_ms = r.last_changed_ms = now;
   r.tags = std::move(tags);
+  r.replicas = replicas;
   std::optional<ValueSealer::Sealed> sealed;
   if (value) {
     MERIDIAN_ASSIGN_OR_RETURN(sealed, sealer_.Seal(caller, r.kms_key_id, r.arn, token, *value));
@@ -87,11 +89,17 @@ Status SecretsService::Impl::CreateSecret(const JsonRequest& req, const Caller& 
   if (inserted.type() == "ConflictException") return already_exists();  // created meanwhile
   MERIDIAN_RETURN_IF_ERROR(inserted);
   if (sealed) MERIDIAN_RETURN_IF_ERROR(txn->Put(tables::kSecretVersions, VersionRowKey(r.account_id, name, token), sealed->row));
+  MERIDIAN_RETURN_IF_ERROR(StartReplicas(*txn, r, replicas, force_overwrite.value_or(false)));
   MERIDIAN_RETURN_IF_ERROR(txn->Commit());
+  NotifyReplication();
 
   w.StartObject();
   WriteArnAndName(w, r);
   if (value) { w.Key("VersionId"); w.String(token); }
+  if (!r.replicas.empty()) {
+    w.Key("ReplicationStatus");
+    r.WriteReplicationStatus(w);
+  }
   w.EndObject();
   return Status::Ok();
 }
@@ -205,10 +213,19 @@ Status SecretsService::Impl::DeleteSecret(const JsonRequest& req, const Caller& 
   if (window && (*window < kMinRecoveryDays || *window > kMaxRecoveryDays))
     return err::InvalidParameter("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
   const int64_t now = clock_.NowMillis();
+  // A primary keeps its replicas until they are removed, as AWS requires.
+  auto refuse_replicated = [](const SecretRecord& s) -> Status {
+    if (s.is_replica()) return err::ReplicaReadOnly();
+    if (s.replicas.empty()) return Status::Ok();
+    std::string regions;
+    for (const auto& r : s.replicas) regions += (regions.empty() ? "" : ", ") + r.region;
+    return err::InvalidParameter("You can't delete secret " + s.arn + " that still has replica regions [" + regions + "].");
+  };
 
   if (force.value_or(false)) {
     MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
     auto found = Find(*txn, secret_id, caller);
+    if (found.ok()) MERIDIAN_RETURN_IF_ERROR(refuse_replicated(*found));
     w.StartObject();
     if (found.ok()) {
       MERIDIAN_RETURN_IF_ERROR(Destroy(*txn, *found));
@@ -233,6 +250,7 @@ Status SecretsService::Impl::DeleteSecret(const JsonRequest& req, const Caller& 
 
   const int64_t deletion = now + window.value_or(kDefaultRecoveryDays) * kMsPerDay;
   MERIDIAN_ASSIGN_OR_RETURN(auto r, Modify(secret_id, caller, [&](SecretRecord& s, storage::Transaction&) -> Status {
+    MERIDIAN_RETURN_IF_ERROR(refuse_replicated(s));
     if (s.pending_deletion()) return err::MarkedForDeletion();
     s.deletion_ms = deletion;
     s.last_changed_ms = now;

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include "secrets/errors.h"
+#include "secrets/naming.h"
 
 namespace meridian::secrets {
 namespace {
@@ -116,6 +117,31 @@ const SecretVersion* SecretRecord::VersionWithStage(std::string_view stage) cons
   return const_cast<SecretRecord*>(this)->VersionWithStage(stage);
 }
 
+ReplicaInfo* SecretRecord::FindReplica(std::string_view region) {
+  auto it = std::find_if(replicas.begin(), replicas.end(), [&](const ReplicaInfo& r) { return r.region == region; });
+  return it == replicas.end() ? nullptr : &*it;
+}
+
+const ReplicaInfo* SecretRecord::FindReplica(std::string_view region) const {
+  return const_cast<SecretRecord*>(this)->FindReplica(region);
+}
+
+SecretRecord SecretRecord::SharedView() const {
+  SecretRecord v = *this;
+  v.kms_key_id.clear();
+  v.last_accessed_ms = 0;
+  v.replicas.clear();
+  v.primary_region.clear();
+  v.replica_status.clear();
+  v.replica_status_message.clear();
+  for (auto& version : v.versions) {
+    version.last_accessed_ms = 0;
+    version.kms_key_arn.clear();
+    version.default_key = false;
+  }
+  return v;
+}
+
 std::string SecretRecord::Serialize() const {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
@@ -163,6 +189,25 @@ std::string SecretRecord::Serialize() const {
     w.EndObject();
   }
   w.EndArray();
+  if (!replicas.empty()) {
+    w.Key("replicas");
+    w.StartArray();
+    for (const auto& r : replicas) {
+      w.StartObject();
+      w.Key("region"); w.String(r.region);
+      w.Key("kms_key_id"); w.String(r.kms_key_id);
+      w.Key("status"); w.String(r.status);
+      w.Key("message"); w.String(r.status_message);
+      w.Key("accessed_ms"); w.Int64(r.last_accessed_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (is_replica()) {
+    w.Key("primary_region"); w.String(primary_region);
+    w.Key("replica_status"); w.String(replica_status);
+    w.Key("replica_message"); w.String(replica_status_message);
+  }
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
@@ -217,6 +262,26 @@ Result<SecretRecord> SecretRecord::Parse(std::string_view json) {
     if (!vr.ok() || v.id.empty()) return corrupt;
     s.versions.push_back(std::move(v));
   }
+  if (d.HasMember("replicas")) {
+    const rapidjson::Value* replicas = r.Array("replicas");
+    if (!r.ok()) return corrupt;
+    for (const auto& item : replicas->GetArray()) {
+      if (!item.IsObject()) return corrupt;
+      Reader rr(item);
+      ReplicaInfo info;
+      info.region = rr.Str("region");
+      info.kms_key_id = rr.Str("kms_key_id");
+      info.status = rr.Str("status");
+      info.status_message = rr.Str("message");
+      info.last_accessed_ms = rr.Int("accessed_ms");
+      if (!rr.ok() || info.region.empty()) return corrupt;
+      s.replicas.push_back(std::move(info));
+    }
+  }
+  s.primary_region = r.Str("primary_region");
+  s.replica_status = r.Str("replica_status");
+  s.replica_status_message = r.Str("replica_message");
+  if (!r.ok()) return corrupt;
   return s;
 }
 
@@ -285,6 +350,30 @@ void SecretRecord::WriteDescription(JsonWriter& w, const char* versions_member) 
   }
   w.EndObject();
   w.Key("CreatedDate"); WriteTimestamp(w, created_ms);
+  // A replicated secret names its primary region; the primary also lists its replicas.
+  if (is_replica()) {
+    w.Key("PrimaryRegion"); w.String(primary_region);
+  } else if (!replicas.empty()) {
+    w.Key("PrimaryRegion"); w.String(ArnRegion(arn));
+    if (std::string_view(versions_member) == "VersionIdsToStages") {
+      w.Key("ReplicationStatus");
+      WriteReplicationStatus(w);
+    }
+  }
+}
+
+void SecretRecord::WriteReplicationStatus(JsonWriter& w) const {
+  w.StartArray();
+  for (const auto& r : replicas) {
+    w.StartObject();
+    w.Key("Region"); w.String(r.region);
+    w.Key("KmsKeyId"); w.String(r.kms_key_id.empty() ? "alias/aws/secretsmanager" : r.kms_key_id);
+    w.Key("Status"); w.String(r.status);
+    if (!r.status_message.empty()) { w.Key("StatusMessage"); w.String(r.status_message); }
+    if (r.last_accessed_ms) { w.Key("LastAccessedDate"); WriteTimestamp(w, r.last_accessed_ms); }
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 std::string SecretRowKey(const std::string& account_id, const std::string& name) { return account_id + "/" + name; }

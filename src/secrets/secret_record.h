@@ -43,6 +43,21 @@ struct RotationConfig {
   int64_t next_rotation_ms = 0;  // start of the next window; 0 when none
 };
 
+// One replica of a primary secret, as the primary region tracks it (ReplicationStatus).
+struct ReplicaInfo {
+  std::string region;
+  std::string kms_key_id;        // as the caller gave it; empty: that region's aws/secretsmanager key
+  std::string status;            // replica_status::k*
+  std::string status_message;
+  int64_t last_accessed_ms = 0;  // day resolution, as the replica region reported it; 0 when never read
+};
+
+namespace replica_status {
+inline constexpr char kInProgress[] = "InProgress";
+inline constexpr char kInSync[] = "InSync";
+inline constexpr char kFailed[] = "Failed";
+}  // namespace replica_status
+
 struct SecretRecord {
   std::string account_id;
   std::string name;
@@ -61,7 +76,18 @@ struct SecretRecord {
   std::string external_rotation_role_arn;
   std::vector<SecretVersion> versions;  // oldest first
 
+  // Replication (replication.h). On a primary: its replicas. On a replica: the primary's region
+  // (non-empty exactly when this secret is a replica) and this replica's own status, which it
+  // reports to the primary when it changes.
+  std::vector<ReplicaInfo> replicas;
+  std::string primary_region;
+  std::string replica_status;
+  std::string replica_status_message;
+
   bool pending_deletion() const { return deletion_ms != 0; }
+  bool is_replica() const { return !primary_region.empty(); }
+  ReplicaInfo* FindReplica(std::string_view region);
+  const ReplicaInfo* FindReplica(std::string_view region) const;
   SecretVersion* FindVersion(std::string_view id);
   const SecretVersion* FindVersion(std::string_view id) const;
   SecretVersion* VersionWithStage(std::string_view stage);
@@ -70,9 +96,17 @@ struct SecretRecord {
   std::string Serialize() const;
   static Result<SecretRecord> Parse(std::string_view json);
 
+  // What a primary shares with its replicas: the record without what is local to a region
+  // (access dates, KMS keys protecting the values, the replication bookkeeping). Two records
+  // with equal shared views need no replication message.
+  SecretRecord SharedView() const;
+
   // The members DescribeSecret returns (without the enclosing braces). `versions_member` is
-  // "VersionIdsToStages" for DescribeSecret and "SecretVersionsToStages" for ListSecrets.
+  // "VersionIdsToStages" for DescribeSecret and "SecretVersionsToStages" for ListSecrets;
+  // ReplicationStatus is written only for DescribeSecret (ListSecrets entries have none).
   void WriteDescription(JsonWriter& w, const char* versions_member) const;
+  // The ReplicationStatus list of a primary.
+  void WriteReplicationStatus(JsonWriter& w) const;
 };
 
 // Storage keys. Names cannot contain '|', so a secret's version rows share a prefix no other

@@ -16,13 +16,16 @@
 //    rotation configuration and the AWSPENDING version stay, so the rotation is reattempted (as
 //    AWS does). KMS calls and rotator steps run outside storage transactions.
 //  - Version stages follow AWS's rules (version_stages.h); rotation follows rotator.h.
-// Replication to other regions is not part of this service yet.
+//  - Replication to other regions follows secret_replication.h: a replica is read-only in its
+//    region, and its values are sealed under that region's KMS only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -30,6 +33,8 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "kms/kms.h"
+#include "replication/peer_link.h"
+#include "replication/replication.h"
 #include "secrets/rotator.h"
 #include "storage/storage.h"
 
@@ -40,6 +45,12 @@ struct SecretsOptions {
   std::string partition = "aws";
   // Finds the built-in or external rotator for a rotation function id; may be empty.
   RotatorResolver rotators;
+  // Replication (secret_replication.h). `regions` lists every region of the deployment (this
+  // one included); `outbox` carries changes to the others (null in a single-region deployment);
+  // `replication_enqueued` runs after a commit that enqueued any (it wakes the peer links).
+  std::vector<std::string> regions;
+  replication::Outbox* outbox = nullptr;
+  std::function<void()> replication_enqueued;
 };
 
 class SecretsService {
@@ -70,6 +81,12 @@ class SecretsService {
   std::optional<iam::AuthorizationResource> ResourceFor(std::string_view operation,
                                                                     const rapidjson::Value& request,
                                                                     const Caller& caller);
+
+  // ---- Replication to other regions (secret_replication.h). Registers the handlers that apply
+  // the other regions' "secrets." messages on `inbox`; the expander adds the values of new
+  // versions to outgoing messages at send time (the outbox never holds a value).
+  void RegisterReplicationHandlers(replication::Inbox& inbox);
+  replication::Expander ReplicationExpander();
 
  private:
   class Impl;

@@ -1,6 +1,7 @@
 // SecretsService: the public facade over SecretsService::Impl (service_impl.h).
 #include "secrets/secrets.h"
 
+#include "secrets/secret_replication.h"
 #include "secrets/service_impl.h"
 
 namespace meridian::secrets {
@@ -20,7 +21,8 @@ Status SecretsService::Handle(std::string_view operation, const rapidjson::Value
     return Status("UnknownOperationException",
                   "Secrets Manager has no operation named " + std::string(operation) + ".", 400);
   JsonRequest req(request);
-  Status st = (impl_.get()->*(it->second))(req, caller, out);
+  Status st = impl_->RefuseReplicaWrite(operation, req, caller);
+  if (st.ok()) st = (impl_.get()->*(it->second))(req, caller, out);
   // Server-side failures (storage, corrupt records) reach clients as AWS's InternalServiceError.
   if (!st.ok() && st.http_status() >= 500 && st.type() != "InternalServiceError")
     return err::Internal(st.type() + ": " + st.message());
@@ -28,6 +30,21 @@ Status SecretsService::Handle(std::string_view operation, const rapidjson::Value
 }
 
 Result<int> SecretsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
+
+void SecretsService::RegisterReplicationHandlers(replication::Inbox& inbox) {
+  Impl* impl = impl_.get();
+  inbox.Register(
+      std::string(kReplicationKindPrefix),
+      [impl](storage::Transaction& txn, std::string_view source, const replication::WireEntry& entry) {
+        return impl->ApplyReplicated(txn, source, entry);
+      },
+      [impl](const replication::WireEntry& entry) { impl->AfterReplicatedCommit(entry); });
+}
+
+replication::Expander SecretsService::ReplicationExpander() {
+  Impl* impl = impl_.get();
+  return [impl](const replication::Message& message) { return impl->ExpandForWire(message); };
+}
 
 std::optional<iam::AuthorizationResource> SecretsService::ResourceFor(std::string_view operation,
                                                                                  const rapidjson::Value& request,

@@ -88,8 +88,9 @@ TEST_F(SecretsServiceTest, CreateValidatesItsInput) {
             "ValidationException");
   EXPECT_EQ(Call("CreateSecret", Obj({{"Name", Quote("tags")}, {"Tags", "[{\"Key\":\"aws:x\",\"Value\":\"v\"}]"}})).type(),
             "InvalidParameterException");
+  // A single-region deployment has no region to replicate to (replication_test.cpp covers several).
   EXPECT_EQ(Call("CreateSecret", Obj({{"Name", Quote("r")}, {"AddReplicaRegions", "[{\"Region\":\"eu-west-1\"}]"}})).type(),
-            "InvalidRequestException");
+            "InvalidParameterException");
   // Nothing was created by the failed calls.
   rapidjson::Document list = Ok("ListSecrets", "{}");
   EXPECT_EQ(list["SecretList"].Size(), 2u);
@@ -720,7 +721,7 @@ TEST_F(SecretsServiceTest, DispatchAndWireTypeErrors) {
   EXPECT_TRUE(SecretsService::Knows("GetSecretValue"));
   EXPECT_TRUE(SecretsService::Knows("RotateSecret"));
   EXPECT_FALSE(SecretsService::Knows("Encrypt"));
-  EXPECT_FALSE(SecretsService::Knows("ReplicateSecretToRegions"));
+  EXPECT_TRUE(SecretsService::Knows("ReplicateSecretToRegions"));
   EXPECT_EQ(Call("Encrypt", "{}").type(), "UnknownOperationException");
   EXPECT_EQ(Call("GetSecretValue", R"({"SecretId":5})").type(), "SerializationException");
   EXPECT_EQ(Call("GetSecretValue", "{}").type(), "ValidationException");

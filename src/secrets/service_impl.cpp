@@ -34,6 +34,9 @@ const std::unordered_map<std::string_view, SecretsService::Impl::Op>& SecretsSer
       {"ValidateResourcePolicy", &Impl::ValidateResourcePolicy},
       {"RotateSecret", &Impl::RotateSecret},
       {"CancelRotateSecret", &Impl::CancelRotateSecret},
+      {"ReplicateSecretToRegions", &Impl::ReplicateSecretToRegions},
+      {"RemoveRegionsFromReplication", &Impl::RemoveRegionsFromReplication},
+      {"StopReplicationToReplica", &Impl::StopReplicationToReplica},
   };
   return ops;
 }
@@ -130,14 +133,27 @@ Status SecretsService::Impl::WriteRecord(storage::Transaction& txn, const Secret
   return txn.Put(tables::kSecrets, SecretRowKey(record.account_id, record.name), record.Serialize());
 }
 
-Result<SecretRecord> SecretsService::Impl::Modify(
-    std::string_view secret_id, const Caller& caller,
-    const std::function<Status(SecretRecord&, storage::Transaction&)>& mutate) {
+Result<SecretRecord> SecretsService::Impl::Modify(std::string_view secret_id, const Caller& caller,
+                                                  const Mutation& mutate) {
+  return ModifyChecked(secret_id, caller, mutate, /*allow_replica=*/false);
+}
+
+Result<SecretRecord> SecretsService::Impl::ModifyAny(std::string_view secret_id, const Caller& caller,
+                                                     const Mutation& mutate) {
+  return ModifyChecked(secret_id, caller, mutate, /*allow_replica=*/true);
+}
+
+Result<SecretRecord> SecretsService::Impl::ModifyChecked(std::string_view secret_id, const Caller& caller,
+                                                         const Mutation& mutate, bool allow_replica) {
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());
   MERIDIAN_ASSIGN_OR_RETURN(auto record, Find(*txn, secret_id, caller));
+  if (record.is_replica() && !allow_replica) return err::ReplicaReadOnly();
+  const SecretRecord before = record;
   MERIDIAN_RETURN_IF_ERROR(mutate(record, *txn));
   MERIDIAN_RETURN_IF_ERROR(WriteRecord(*txn, record));
+  MERIDIAN_RETURN_IF_ERROR(PublishChange(*txn, before, record));
   MERIDIAN_RETURN_IF_ERROR(txn->Commit());
+  NotifyReplication();
   return record;
 }
 
@@ -258,10 +274,12 @@ void SecretsService::Impl::RecordAccess(const SecretRecord& secret, const std::s
   Caller owner{secret.account_id, "", ""};
   // Bookkeeping only: a failure here (e.g. the secret was deleted meanwhile) must not fail the
   // read that already succeeded, so its status is deliberately dropped.
-  (void)Modify(secret.arn, owner, [&](SecretRecord& s, storage::Transaction&) {
+  (void)ModifyAny(secret.arn, owner, [&](SecretRecord& s, storage::Transaction& txn) {
+    const bool new_day = s.last_accessed_ms != today;
     s.last_accessed_ms = today;
     if (SecretVersion* sv = s.FindVersion(version_id)) sv->last_accessed_ms = today;
-    return Status::Ok();
+    // A replica tells its primary, whose ReplicationStatus shows when each region last read it.
+    return s.is_replica() && new_day ? ReportReplicaStatus(txn, s) : Status::Ok();
   });
 }
 

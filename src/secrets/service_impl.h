@@ -33,6 +33,9 @@ Result<TagList> ParseTags(const JsonRequest& req);
 // Adds or replaces `add` in `tags`; at most kMaxTagsPerSecret.
 Status MergeTags(TagList& tags, const TagList& add);
 
+// The payload naming a secret in a replication message: its account, name and primary's ARN.
+std::string SecretRefPayload(const std::string& account_id, const std::string& name, const std::string& primary_arn);
+
 // Offset-based paging with an opaque NextToken.
 struct Page {
   size_t begin = 0, end = 0;
@@ -53,6 +56,14 @@ class SecretsService::Impl {
   // The secret `secret_id` names in the caller's account, read in its own transaction.
   Result<SecretRecord> FindNow(std::string_view secret_id, const Caller& caller);
 
+  // ---- replication (secret_replication.cpp) ------------------------------------------
+  // InvalidParameterException when `operation` would change the replica secret the request
+  // names (replicas change only through their primary); OK otherwise.
+  Status RefuseReplicaWrite(std::string_view operation, const JsonRequest& req, const Caller& caller);
+  Status ApplyReplicated(storage::Transaction& txn, std::string_view source, const replication::WireEntry& entry);
+  void AfterReplicatedCommit(const replication::WireEntry& entry);
+  Result<std::string> ExpandForWire(const replication::Message& message);
+
  private:
   class RotationSession;  // the RotationContext of one rotation (rotation_ops.cpp)
 
@@ -63,9 +74,12 @@ class SecretsService::Impl {
   Result<SecretRecord> Find(storage::Transaction& txn, std::string_view secret_id, const Caller& caller) const;
   static Status WriteRecord(storage::Transaction& txn, const SecretRecord& record);
   // Read-modify-write of one secret in a write transaction: `mutate(record, txn)` may also write
-  // other rows. Returns the record as committed.
-  Result<SecretRecord> Modify(std::string_view secret_id, const Caller& caller,
-                              const std::function<Status(SecretRecord&, storage::Transaction&)>& mutate);
+  // other rows. A change the replicas share is published to them in the same transaction.
+  // Returns the record as committed. Modify refuses replica secrets (they change only through
+  // their primary); ModifyAny, for this region's own bookkeeping, does not.
+  using Mutation = std::function<Status(SecretRecord&, storage::Transaction&)>;
+  Result<SecretRecord> Modify(std::string_view secret_id, const Caller& caller, const Mutation& mutate);
+  Result<SecretRecord> ModifyAny(std::string_view secret_id, const Caller& caller, const Mutation& mutate);
   // Removes a secret and all its versions.
   static Status Destroy(storage::Transaction& txn, const SecretRecord& record);
 
@@ -151,6 +165,37 @@ class SecretsService::Impl {
 
   Status RotateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status CancelRotateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+
+  Status ReplicateSecretToRegions(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status RemoveRegionsFromReplication(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+  Status StopReplicationToReplica(const JsonRequest& req, const Caller& caller, JsonWriter& w);
+
+  // ---- replication (replication_ops.cpp, secret_replication.cpp) -----------------------
+  // The AddReplicaRegions member: regions of this deployment other than this one, each once
+  // and not already a working replica of `existing` (which may be null).
+  Result<std::vector<ReplicaInfo>> ParseReplicaRegions(const JsonRequest& req, const SecretRecord* existing) const;
+  // Inside the transaction that adds `added` to `s.replicas`: creates the replicas (their
+  // records, then every version with a value).
+  Status StartReplicas(storage::Transaction& txn, const SecretRecord& s, const std::vector<ReplicaInfo>& added,
+                       bool force_overwrite);
+  // Inside the transaction that changed `before` into `after`: sends the shared view of `after`
+  // to every replica when it changed, with the values of the versions that gained one.
+  Status PublishChange(storage::Transaction& txn, const SecretRecord& before, const SecretRecord& after);
+  // Enqueues one message for `region` inside `txn`; a no-op without an outbox.
+  Status Publish(storage::Transaction& txn, const std::string& region, std::string_view kind, std::string payload);
+  // Wakes the peer links after a commit that may have enqueued messages.
+  void NotifyReplication();
+  // A replica reports its status (and when it was last read here) to its primary.
+  Status ReportReplicaStatus(storage::Transaction& txn, const SecretRecord& replica);
+  Result<SecretRecord> ModifyChecked(std::string_view secret_id, const Caller& caller, const Mutation& mutate,
+                                     bool allow_replica);
+  // The receiving side, one per message kind (secret_replication.h), inside the inbox's
+  // transaction. `payload` names the secret: account, name and the primary's ARN.
+  Status ApplyReplicaCreated(storage::Transaction& txn, std::string_view source, const rapidjson::Value& payload);
+  Status ApplySecretChanged(storage::Transaction& txn, std::string_view source, const rapidjson::Value& payload);
+  Status ApplyReplicaRemoved(storage::Transaction& txn, std::string_view source, const rapidjson::Value& payload);
+  Status ApplyReplicaStatus(storage::Transaction& txn, std::string_view source, const rapidjson::Value& payload);
+  Status ApplyReplicaPromoted(storage::Transaction& txn, std::string_view source, const rapidjson::Value& payload);
 
   SecretsOptions opts_;
   storage::Storage& storage_;

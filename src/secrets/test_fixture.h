@@ -86,7 +86,10 @@ class SecretsFixture : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
     kms_ = std::make_unique<kms::KmsService>(kms::KmsOptions::SingleRegion(kRegion, kAccount), *storage_, root_, clock_);
-    service_ = std::make_unique<SecretsService>(SecretsOptions{kRegion, "aws", rotators_}, *storage_, *kms_, clock_);
+    SecretsOptions options;
+    options.region = kRegion;
+    options.rotators = rotators_;
+    service_ = std::make_unique<SecretsService>(options, *storage_, *kms_, clock_);
   }
 
   std::string db_path() const { return (dir_ / "region.db").string(); }

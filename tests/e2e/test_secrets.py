@@ -841,7 +841,8 @@ class LimitsAndErrorsTest(SecretsTestCase):
         self.assertRawError(result, "InvalidSignatureException")
 
     def test_replication_operations_answer_with_an_aws_error(self):
-        # Not implemented yet (issue 5): the answer must still be a clean AWS-shaped 4xx.
+        # A single-region deployment has no region to replicate to (test_secrets_replication.py
+        # covers three regions): each answer is a clean AWS-shaped 4xx.
         name = self.name()
         self.sm.create_secret(Name=name, SecretString="local")
         for op, call in {
