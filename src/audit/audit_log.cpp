@@ -13,9 +13,13 @@
 #include "audit/durable_file.h"
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/wake_batch.h"
 
 namespace meridian::audit {
 namespace {
+
+// The batch buffer is kept between batches up to this size.
+constexpr size_t kMaxKeptBatchBuffer = 1 << 20;
 
 Status IoError(const std::string& what) {
   return Status("AuditIoError", what + ": " + std::strerror(errno), 500);
@@ -333,6 +337,7 @@ Status AuditLog::EnsureFile() {
     }
     fd_ = fd;
     file_number_ = number;
+    file_name_ = LogFileName(number);
     file_size_ = 0;
     file_opened_ms_ = now;
     return Status::Ok();
@@ -346,6 +351,7 @@ void AuditLog::Fail(std::vector<Pending>& batch, const Status& error) {
   const bool fail_closed = options_.failure_policy == FailurePolicy::kFailClosed;
   (fail_closed ? records_failed_ : records_dropped_).fetch_add(batch.size());
   const Status reported = fail_closed ? AuditUnavailable(error.message()) : Status::Ok();
+  WakeBatch wakes;
   for (Pending& p : batch) p.done(reported, 0);
 }
 
@@ -358,7 +364,8 @@ void AuditLog::WriteBatch(std::vector<Pending>& batch) {
     Fail(batch, st);
     return;
   }
-  std::string buffer;
+  std::string& buffer = batch_buffer_;  // reused: no allocation per batch once it has grown
+  buffer.clear();
   size_t body_bytes = 0;
   for (const Pending& p : batch) body_bytes += p.body.size();
   buffer.reserve(body_bytes + batch.size() * 112);
@@ -390,11 +397,10 @@ void AuditLog::WriteBatch(std::vector<Pending>& batch) {
 
   const uint64_t first = next_sequence_;
   const uint64_t last = sequence - 1;
-  const std::string file_name = LogFileName(file_number_);
-  if (!undigested_files_.empty() && undigested_files_.back().file == file_name)
+  if (!undigested_files_.empty() && undigested_files_.back().file == file_name_)
     undigested_files_.back().last_sequence = last;
   else
-    undigested_files_.push_back({file_name, first, last});
+    undigested_files_.push_back({file_name_, first, last});
   if (first_undigested_ == first) first_undigested_time_ms_ = batch.front().event_time_ms;
   last_event_time_ms_ = batch.back().event_time_ms;
   head_hash_ = hash;
@@ -410,6 +416,10 @@ void AuditLog::WriteBatch(std::vector<Pending>& batch) {
   uint64_t largest = largest_batch_.load();
   while (batch.size() > largest && !largest_batch_.compare_exchange_weak(largest, batch.size())) {
   }
+  if (buffer.capacity() > kMaxKeptBatchBuffer) std::string().swap(buffer);  // a rare huge batch
+
+  // Completions hand responses to I/O threads: wake each of them once for the whole batch.
+  WakeBatch wakes;
   uint64_t seq = first;
   for (Pending& p : batch) p.done(Status::Ok(), seq++);
 }

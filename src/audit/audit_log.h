@@ -173,6 +173,7 @@ class AuditLog {
   int fd_ = -1;
   bool poisoned_ = false;  // a failed batch could not be truncated away: stop writing
   uint32_t file_number_ = 0;
+  std::string file_name_;  // LogFileName(file_number_) of the open file
   uint64_t file_size_ = 0;
   int64_t file_opened_ms_ = 0;
   uint64_t next_sequence_ = 1;
@@ -187,6 +188,7 @@ class AuditLog {
   int64_t next_digest_due_ms_ = 0;
   bool unsynced_ = false;  // kWritten: bytes written (and acknowledged) but not yet synced
   std::chrono::steady_clock::time_point last_sync_{};
+  std::string batch_buffer_;  // the lines of the batch being written, reused across batches
 };
 
 }  // namespace meridian::audit

@@ -72,7 +72,13 @@ void AppendLogLine(std::string& out, uint64_t sequence, const ChainHash& previou
   out.append(kSequencePrefix);
   out.append(digits, end);
   out.append(kPreviousPrefix);
-  out.append(HexEncode(ByteView(previous.data(), previous.size())));
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  char hex[2 * sizeof(ChainHash)];
+  for (size_t i = 0; i < previous.size(); ++i) {
+    hex[2 * i] = kHexDigits[previous[i] >> 4];
+    hex[2 * i + 1] = kHexDigits[previous[i] & 15];
+  }
+  out.append(hex, sizeof hex);
   out.push_back('"');
   if (record_json.size() > 2) {  // "{...}" with members: continue the object with them
     out.push_back(',');

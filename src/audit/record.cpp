@@ -1,6 +1,8 @@
 #include "audit/record.h"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 
@@ -15,21 +17,6 @@
 
 namespace meridian::audit {
 namespace {
-
-void WriteRawOrNull(JsonWriter& w, const std::string& json) {
-  if (json.empty()) {
-    w.Null();
-    return;
-  }
-  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
-}
-
-void WriteStringOrNull(JsonWriter& w, const std::string& s) {
-  if (s.empty())
-    w.Null();
-  else
-    w.String(s);
-}
 
 std::string StringMember(const rapidjson::Value& obj, const char* name) {
   if (!obj.IsObject()) return {};
@@ -57,9 +44,115 @@ std::string RawJson(const rapidjson::Value& v) {
 
 }  // namespace
 
+namespace {
+
+// Appends JSON text straight into one string: the record is written once, without an
+// intermediate buffer. Strings are escaped exactly as RapidJSON's Writer escapes them (the
+// verifier and the search tools parse the lines with RapidJSON).
+class LineWriter {
+ public:
+  explicit LineWriter(std::string& out) : out_(out) {}
+
+  // `,"name":` (no comma before the first member of an object).
+  void Key(std::string_view name) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    Escaped(name);
+    out_ += "\":";
+  }
+  void String(std::string_view s) {
+    out_.push_back('"');
+    Escaped(s);
+    out_.push_back('"');
+  }
+  void StringOrNull(std::string_view s) {
+    if (s.empty())
+      out_ += "null";
+    else
+      String(s);
+  }
+  void RawOrNull(std::string_view json) {
+    if (json.empty())
+      out_ += "null";
+    else
+      out_ += json;
+  }
+  void Bool(bool b) { out_ += b ? "true" : "false"; }
+  void StartObject() {
+    out_.push_back('{');
+    first_ = true;
+  }
+  void EndObject() {
+    out_.push_back('}');
+    first_ = false;
+  }
+  void StartArray() {
+    out_.push_back('[');
+    first_ = true;
+  }
+  void EndArray() {
+    out_.push_back(']');
+    first_ = false;
+  }
+  // Before an array element.
+  void Element() {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+  }
+
+ private:
+  void Escaped(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    size_t run = 0;  // start of the pending run of bytes that need no escape
+    for (size_t i = 0; i < s.size(); ++i) {
+      // Eight bytes at a time while none is a control character, '"' or '\\' (the usual case).
+      while (s.size() - i >= 8 && !NeedsEscapeInWord(s.data() + i)) i += 8;
+      if (i == s.size()) break;
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(s.data() + run, i - run);
+      run = i + 1;
+      out_.push_back('\\');
+      switch (c) {
+        case '"': out_.push_back('"'); break;
+        case '\\': out_.push_back('\\'); break;
+        case '\b': out_.push_back('b'); break;
+        case '\f': out_.push_back('f'); break;
+        case '\n': out_.push_back('n'); break;
+        case '\r': out_.push_back('r'); break;
+        case '\t': out_.push_back('t'); break;
+        default:
+          out_ += "u00";
+          out_.push_back(kHex[c >> 4]);
+          out_.push_back(kHex[c & 15]);
+      }
+    }
+    out_.append(s.data() + run, s.size() - run);
+  }
+
+  // Whether any of the 8 bytes at `p` is below 0x20, '"' or '\\' (exact: no false answers).
+  static bool NeedsEscapeInWord(const char* p) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+    uint64_t x;
+    std::memcpy(&x, p, sizeof x);
+    const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;
+    const uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
+    const uint64_t zero_byte = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash);
+    return (below_space | (zero_byte & kHighs)) != 0;
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
 std::string SerializeRecord(const AuditRecord& r) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
+  std::string out;
+  out.reserve(768 + r.request_parameters.size() + r.response_elements.size() + r.user_agent.size() +
+               r.error_message.size() + r.authorization.matched_statement.size() + 160 * r.resources.size());
+  LineWriter w(out);
   w.StartObject();
   w.Key("eventVersion");
   w.String(r.event_version);
@@ -74,7 +167,7 @@ std::string SerializeRecord(const AuditRecord& r) {
   w.Key("sourceIPAddress");
   w.String(r.source_ip_address);
   w.Key("vpcEndpointId");
-  WriteStringOrNull(w, r.vpc_endpoint_id);
+  w.StringOrNull(r.vpc_endpoint_id);
   w.Key("userAgent");
   w.String(r.user_agent);
 
@@ -98,7 +191,7 @@ std::string SerializeRecord(const AuditRecord& r) {
     w.Key("attributes");
     w.StartObject();
     w.Key("creationDate");
-    WriteStringOrNull(w, s.creation_time_ms ? FormatEventTime(s.creation_time_ms) : "");
+    w.StringOrNull(s.creation_time_ms ? FormatEventTime(s.creation_time_ms) : "");
     w.Key("mfaAuthenticated");
     w.String(s.mfa_authenticated ? "true" : "false");
     w.EndObject();
@@ -116,14 +209,14 @@ std::string SerializeRecord(const AuditRecord& r) {
   w.EndObject();
 
   w.Key("requestParameters");
-  WriteRawOrNull(w, r.request_parameters);
+  w.RawOrNull(r.request_parameters);
   w.Key("responseElements");
-  WriteRawOrNull(w, r.response_elements);
+  w.RawOrNull(r.response_elements);
   if (!r.additional_event_data.empty()) {
     w.Key("additionalEventData");
     w.StartObject();
     for (const auto& [k, v] : r.additional_event_data) {
-      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+      w.Key(k);
       w.String(v);
     }
     w.EndObject();
@@ -131,6 +224,7 @@ std::string SerializeRecord(const AuditRecord& r) {
   w.Key("resources");
   w.StartArray();
   for (const ResourceRef& res : r.resources) {
+    w.Element();
     w.StartObject();
     w.Key("accountId");
     w.String(res.account_id);
@@ -166,12 +260,12 @@ std::string SerializeRecord(const AuditRecord& r) {
   w.Key("decision");
   w.String(r.authorization.decision);
   w.Key("matchedStatement");
-  WriteStringOrNull(w, r.authorization.matched_statement);
+  w.StringOrNull(r.authorization.matched_statement);
   w.Key("policy");
-  WriteStringOrNull(w, r.authorization.policy);
+  w.StringOrNull(r.authorization.policy);
   w.EndObject();
   w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  return out;
 }
 
 Result<AuditRecord> ParseRecord(std::string_view json) {
@@ -239,7 +333,29 @@ bool IsReadOnlyEvent(std::string_view name) {
 }
 
 std::string NewEventId() {
-  return crypto::RandomUuid();
+  // Event ids are public (written in the log) and need only be unique: draw the random bytes for
+  // many ids from the DRBG at once (one RAND_bytes call costs as much as a few hundred bytes).
+  // (A child forked without exec would repeat its parent's pool; Meridian execs after fork.)
+  constexpr size_t kIdsPerDraw = 32;
+  thread_local std::array<uint8_t, 16 * kIdsPerDraw> pool;
+  thread_local size_t used = pool.size();
+  if (used == pool.size()) {
+    crypto::RandomFill(pool);
+    used = 0;
+  }
+  uint8_t* r = pool.data() + used;
+  used += 16;
+  r[6] = (r[6] & 0x0f) | 0x40;  // version 4
+  r[8] = (r[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kDigits[r[i] >> 4]);
+    out.push_back(kDigits[r[i] & 15]);
+  }
+  return out;
 }
 
 std::string FormatEventTime(int64_t epoch_millis) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "audit/test_util.h"
 
@@ -103,6 +105,31 @@ TEST(AuditRecordTest, ParseRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(SerializeRecord(*back), json);
   EXPECT_FALSE(ParseRecord("not json").ok());
+}
+
+// The serializer escapes strings exactly as RapidJSON's Writer does (the verifier and the search
+// tools read lines with RapidJSON), whatever the position of a byte that needs escaping.
+TEST(AuditRecordTest, EscapesLikeRapidJson) {
+  std::string hostile;
+  for (int c = 1; c < 0x80; ++c) hostile.push_back(static_cast<char>(c));
+  hostile += "\xc3\xa9 \"quoted\" back\\slash";
+  for (size_t offset = 0; offset < 9; ++offset) {
+    AuditRecord r;
+    r.event_name = std::string(offset, 'x') + hostile;
+    r.user_agent = hostile.substr(offset);
+    r.additional_event_data.emplace_back("k\"ey\n" + std::string(offset, 'y'), r.event_name);
+    const std::string line = SerializeRecord(r);
+    rapidjson::StringBuffer expected_name;
+    rapidjson::Writer<rapidjson::StringBuffer> w(expected_name);
+    w.String(r.event_name.data(), static_cast<rapidjson::SizeType>(r.event_name.size()));
+    EXPECT_NE(line.find(std::string("\"eventName\":") + expected_name.GetString()), std::string::npos) << offset;
+    auto parsed = ParseRecord(line);
+    ASSERT_TRUE(parsed.ok()) << line;
+    EXPECT_EQ(parsed->event_name, r.event_name);
+    EXPECT_EQ(parsed->user_agent, r.user_agent);
+    ASSERT_EQ(parsed->additional_event_data.size(), 1u);
+    EXPECT_EQ(parsed->additional_event_data[0], r.additional_event_data[0]);
+  }
 }
 
 TEST(AuditRecordTest, EventTimes) {

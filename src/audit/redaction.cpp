@@ -37,15 +37,21 @@ struct Field {
 };
 
 // An allow-list: the members of one object that may be recorded.
+// A member's rule and the name it is recorded under (CloudTrail's camelCase, computed once).
+struct NamedRule {
+  Rule rule;
+  std::string recorded_name;
+};
+
 struct FieldSet {
   FieldSet(std::initializer_list<Field> fields) {
-    for (const Field& f : fields) rules.emplace(f.name, f.rule);
+    for (const Field& f : fields) rules.emplace(f.name, NamedRule{f.rule, CamelCase(f.name)});
   }
-  const Rule* Find(std::string_view name) const {
+  const NamedRule* Find(std::string_view name) const {
     auto it = rules.find(name);
     return it == rules.end() ? nullptr : &it->second;
   }
-  std::unordered_map<std::string_view, Rule> rules;
+  std::unordered_map<std::string_view, NamedRule> rules;
 };
 
 constexpr Rule S{Shape::kScalar, nullptr};
@@ -238,8 +244,48 @@ const FieldSet& IamGroup() {
   return s;
 }
 
+// Virtual MFA devices: never Base32StringSeed or QRCodePNG (the TOTP seed).
+const FieldSet& IamMfaDevice() {
+  static const FieldSet s{{"UserName", S}, {"SerialNumber", S}, {"EnableDate", S}, {"User", Obj(IamUser())},
+                          {"Tags", Objs(KeyValueTag())}};
+  return s;
+}
+const FieldSet& IamContextEntry() {
+  static const FieldSet s{{"ContextKeyName", S}, {"ContextKeyType", S}, {"ContextKeyValues", List}};
+  return s;
+}
+const FieldSet& IamStatement() {
+  static const FieldSet s{{"SourcePolicyId", S}, {"SourcePolicyType", S}};
+  return s;
+}
+const FieldSet& IamResourceResult() {
+  static const FieldSet s{{"EvalResourceName", S}, {"EvalResourceDecision", S},
+                          {"MatchedStatements", Objs(IamStatement())}, {"MissingContextValues", List},
+                          {"EvalDecisionDetails", Map}};
+  return s;
+}
+const FieldSet& IamEvaluationResult() {
+  static const FieldSet s{{"EvalActionName", S}, {"EvalResourceName", S}, {"EvalDecision", S},
+                          {"MatchedStatements", Objs(IamStatement())}, {"MissingContextValues", List},
+                          {"EvalDecisionDetails", Map}, {"ResourceSpecificResults", Objs(IamResourceResult())}};
+  return s;
+}
+const FieldSet& IamPolicyVersion() {
+  static const FieldSet s{{"Document", S}, {"VersionId", S}, {"IsDefaultVersion", S}, {"CreateDate", S}};
+  return s;
+}
+
 const FieldSet& Iam() {
   static const FieldSet s{
+      // MFA devices (EnableMFADevice's AuthenticationCode1/2 are one-time codes: never recorded).
+      {"SerialNumber", S}, {"VirtualMFADeviceName", S}, {"VirtualMFADevice", Obj(IamMfaDevice())},
+      {"MFADevices", Objs(IamMfaDevice())}, {"VirtualMFADevices", Objs(IamMfaDevice())}, {"AssignmentStatus", S},
+      // Groups, policy versions, simulation.
+      {"Group", Obj(IamGroup())}, {"PolicyVersion", Obj(IamPolicyVersion())}, {"Versions", Objs(IamPolicyVersion())},
+      {"PolicySourceArn", S}, {"PolicyInputList", List}, {"PermissionsBoundaryPolicyInputList", List},
+      {"ActionNames", List}, {"ResourceArns", List}, {"ResourcePolicy", S}, {"ResourceOwner", S}, {"CallerArn", S},
+      {"ResourceHandlingOption", S}, {"ContextEntries", Objs(IamContextEntry())},
+      {"EvaluationResults", Objs(IamEvaluationResult())},
       {"UserName", S}, {"RoleName", S}, {"GroupName", S}, {"Path", S}, {"PathPrefix", S}, {"NewPath", S},
       {"NewUserName", S}, {"PolicyArn", S}, {"PolicyName", S}, {"PolicyDocument", S},
       {"AssumeRolePolicyDocument", S}, {"Description", S}, {"MaxSessionDuration", S},
@@ -300,17 +346,16 @@ bool IsScalar(const rapidjson::Value& v) {
 
 void WriteScalar(JsonWriter& w, const rapidjson::Value& v) { v.Accept(w); }
 
-void WriteKey(JsonWriter& w, std::string_view name) {
-  const std::string key = CamelCase(name);
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+void WriteKey(JsonWriter& w, const std::string& name) {
+  w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
 }
 
 // Writes the allow-listed members of `obj` as an object; returns the number of members kept.
 size_t WriteFiltered(JsonWriter& w, const rapidjson::Value& obj, const FieldSet& set);
 
-// Writes `name: value` when `value` has the shape `rule` allows; returns false (writing nothing)
-// otherwise.
-bool WriteMember(JsonWriter& w, std::string_view name, const rapidjson::Value& v, const Rule& rule) {
+// Writes `name: value` (`name` as recorded) when `value` has the shape `rule` allows; returns false
+// (writing nothing) otherwise.
+bool WriteMember(JsonWriter& w, const std::string& name, const rapidjson::Value& v, const Rule& rule) {
   switch (rule.shape) {
     case Shape::kScalar:
       if (!IsScalar(v)) return false;
@@ -371,9 +416,8 @@ size_t WriteFiltered(JsonWriter& w, const rapidjson::Value& obj, const FieldSet&
   size_t kept = 0;
   w.StartObject();
   for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
-    const Rule* rule = set.Find(std::string_view(m->name.GetString(), m->name.GetStringLength()));
-    if (rule && WriteMember(w, std::string_view(m->name.GetString(), m->name.GetStringLength()), m->value, *rule))
-      ++kept;
+    const NamedRule* named = set.Find(std::string_view(m->name.GetString(), m->name.GetStringLength()));
+    if (named && WriteMember(w, named->recorded_name, m->value, named->rule)) ++kept;
   }
   w.EndObject();
   return kept;

@@ -13,7 +13,8 @@
 //        PrivateKeyCiphertextBlob, Message, Signature, Mac, GrantToken(s) (bearer tokens),
 //        ImportToken, EncryptedKeyMaterial, Recipient, CiphertextForRecipient, SharedSecret.
 //   Secrets Manager: SecretString, SecretBinary, RandomPassword, SecretValues.
-//   IAM: SecretAccessKey, Password, NewPassword, OldPassword.
+//   IAM: SecretAccessKey, Password, NewPassword, OldPassword, Base32StringSeed, QRCodePNG,
+//        AuthenticationCode1, AuthenticationCode2.
 //   STS: Credentials.SecretAccessKey, Credentials.SessionToken, TokenCode, SAMLAssertion,
 //        WebIdentityToken.
 // Recorded as CloudTrail does: key ids/ARNs, aliases, encryption context (it is authenticated

@@ -83,6 +83,11 @@ std::vector<Message> HostileMessages() {
       {kStsEventSource, "{\"Credentials\":{\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":\"" + kSecretAccessKey +
                             "\",\"SessionToken\":\"" + kSessionToken + "\",\"Expiration\":\"2024-05-01T13:00:00Z\"},"
                             "\"AssumedRoleUser\":{\"Arn\":\"arn:aws:sts::111122223333:assumed-role/app/s\",\"AssumedRoleId\":\"AROA:s\"}}"},
+      // IAM MFA devices (after the entries the tests below index).
+      {kIamEventSource, "{\"VirtualMFADevice\":{\"SerialNumber\":\"arn:aws:iam::111122223333:mfa/alice\","
+                        "\"Base32StringSeed\":\"" + B64(kSessionToken) + "\",\"QRCodePNG\":\"" + B64(kSignature) + "\"}}"},
+      {kIamEventSource, "{\"UserName\":\"alice\",\"SerialNumber\":\"arn:mfa\",\"AuthenticationCode1\":\"" +
+                            kMfaCode + "\",\"AuthenticationCode2\":\"" + kMfaCode + "\"}"},
       // An unknown service: nothing at all.
       {"unknown.amazonaws.com", "{\"KeyId\":\"" + kUnknown + "\"}"},
   };
@@ -117,7 +122,8 @@ TEST(RedactionTest, DropsSecretsAndUnknownMembers) {
     EXPECT_EQ(out.find(kMfaCode), std::string::npos) << out;
     for (const char* member : {"plaintext", "ciphertextBlob", "secretString", "secretBinary", "randomPassword",
                                "secretAccessKey", "sessionToken", "signature", "grantTokens", "password",
-                               "tokenCode", "message", "privateKeyPlaintext", "publicKey", "secretValues"})
+                               "tokenCode", "message", "privateKeyPlaintext", "publicKey", "secretValues",
+                               "base32StringSeed", "qRCodePNG", "qrCodePNG", "authenticationCode1"})
       EXPECT_EQ(out.find(std::string("\"") + member + "\""), std::string::npos) << member << " in " << out;
   }
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/encrypt_command.h"
 #include "cli/status_command.h"
+#include "cli/storage_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Meridian: multi-region key management and secrets, speaking the AWS KMS protocol"};
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   meridian::cli::RegisterCaCommands(app, exit_code);
   meridian::cli::RegisterPolicyCommands(app, exit_code);
   meridian::cli::RegisterStatusCommand(app, exit_code);
+  meridian::cli::RegisterStorageCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

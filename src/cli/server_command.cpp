@@ -11,7 +11,10 @@ void RegisterServerCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("server", "Run one region from a configuration file (foreground)");
   auto config_path = std::make_shared<std::string>();
   cmd->add_option("--config", *config_path, "Region configuration file (JSON)")->required();
-  cmd->callback([config_path, &exit_code] {
+  auto storage = std::make_shared<std::string>();
+  cmd->add_option("--storage", *storage,
+                  "Overrides the config's \"storage\": sqlite, sqlite:PATH, postgres://... or postgres:conninfo");
+  cmd->callback([config_path, storage, &exit_code] {
     BlockTerminationSignals();
     auto config = server::RegionConfig::Load(*config_path);
     if (!config.ok()) {
@@ -19,6 +22,7 @@ void RegisterServerCommand(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
+    if (!storage->empty()) config->storage = *storage;
     auto region = server::RegionServer::Open(std::move(*config));
     if (!region.ok()) {
       std::cerr << "meridian server: " << region.status().message() << "\n";

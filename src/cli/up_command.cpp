@@ -5,6 +5,10 @@
 //                 <region>/root.key  <region>/meridian.db(-wal,-shm)
 // First start creates the account, each region's root key (sealed with the generated
 // passphrase) and the bootstrap admin key; later starts reuse them.
+// --storage postgres: DIR/postgres holds a PostgreSQL cluster of `up`'s own (run as the postgres
+// user when `up` is root; password in DIR/postgres/superuser-password), one database per region
+// (meridian_<region>), started before the regions and stopped after them. --storage with a
+// postgres:// URI or postgres:conninfo uses that server instead (one region only).
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -14,6 +18,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +36,8 @@
 #include "server/edge_router.h"
 #include "server/http_listener.h"
 #include "server/tls/certificates.h"
+#include "storage/postgres_cluster.h"
+#include "storage/storage_spec.h"
 
 namespace meridian::cli {
 namespace {
@@ -44,6 +51,8 @@ struct UpOptions {
   std::string admin_access_key_id;
   std::string admin_secret_access_key;
   std::string audit = "fail-closed";
+  std::string storage = "sqlite";  // "sqlite", "postgres" (a cluster of up's own), or a spec
+  std::vector<std::string> quotas;  // server/quota.h ApplyQuotaSetting forms; none: quotas off
 };
 
 std::vector<std::string> SplitRegions(const std::string& list) {
@@ -158,6 +167,35 @@ int RunUp(const UpOptions& o) {
   }
   auto peer_port = [&](size_t i) { return static_cast<uint16_t>(o.port + 1 + regions.size() + i); };
 
+  // Storage: each region's "storage" setting. Declared before the region processes, so the
+  // PostgreSQL cluster stops only after they have.
+  std::unique_ptr<storage::LocalPostgres> postgres;
+  std::vector<std::string> region_storage(regions.size(), "sqlite");
+  if (o.storage == "postgres") {
+    const std::string pg_dir = dir + "/postgres";
+    std::filesystem::create_directories(pg_dir, ec);
+    if (ec) return fail("cannot create " + pg_dir + ": " + ec.message());
+    if (::geteuid() == 0) ::chmod(dir.c_str(), 0711);  // the postgres user passes through to DIR/postgres
+    auto started = storage::LocalPostgres::Start({.directory = pg_dir, .port = 0, .fsync = true});
+    if (!started.ok()) return fail(started.status().message());
+    postgres = std::move(started).value();
+    // Should `up` be killed, its PostgreSQL stops too (the regions die with `up` already).
+    if (Status st = postgres->StopWhenThisProcessDies(); !st.ok()) return fail(st.message());
+    for (size_t i = 0; i < regions.size(); ++i) {
+      std::string db = "meridian_" + regions[i];
+      std::replace(db.begin(), db.end(), '-', '_');
+      if (Status st = postgres->EnsureDatabase(db); !st.ok()) return fail(st.message());
+      region_storage[i] = "postgres:" + postgres->Conninfo(db);
+    }
+    std::cout << "meridian: PostgreSQL on 127.0.0.1:" << postgres->port() << " (" << pg_dir << ")\n";
+  } else if (o.storage != "sqlite") {
+    auto spec = storage::StorageSpec::Parse(o.storage, "");
+    if (!spec.ok()) return fail(spec.status().message());
+    if (spec->backend != storage::StorageSpec::Backend::kPostgres || regions.size() != 1)
+      return fail("--storage takes sqlite, postgres, or (with one region) a postgres:// URI or postgres:conninfo");
+    region_storage[0] = o.storage;
+  }
+
   std::vector<Child> children;
   cluster.region_endpoints.clear();
   for (size_t i = 0; i < regions.size(); ++i) {
@@ -167,9 +205,17 @@ int RunUp(const UpOptions& o) {
     cfg.data_dir = dir + "/" + regions[i];
     cfg.passphrase_file = *passphrase;
     cfg.create_root_key_if_missing = true;
+    cfg.storage = region_storage[i];
     cfg.audit_enabled = o.audit != "off";
     cfg.audit_best_effort = o.audit == "best-effort";
+    for (const auto& q : o.quotas)
+      if (!server::ApplyQuotaSetting(q, cfg.quotas))
+        return fail("--quota " + q + " is not aws, CLASS=RATE or CLASS=RATE:BURST (classes: symmetric_crypto, "
+                    "kms_management, secrets_read, secrets_write, iam)");
     cfg.listeners.push_back({o.address, region_port(i), "", false});
+    // IAM is global (iam/global_iam.h): its home is the first region of --regions.
+    cfg.iam_home_region = regions[0];
+    cfg.iam_home_endpoint = "http://" + o.address + ":" + std::to_string(region_port(0));
     if (edge) {
       tls::RegionCertificateOptions cert;
       cert.region = regions[i];
@@ -254,7 +300,7 @@ int RunUp(const UpOptions& o) {
   if (edge) {
     std::map<std::string, std::string> targets;
     for (const auto& c : children) targets[c.region] = o.address + ":" + std::to_string(c.port);
-    router = std::make_unique<server::EdgeRouter>(std::move(targets));
+    router = std::make_unique<server::EdgeRouter>(std::move(targets), regions.front());
     server::HttpListenerOptions lo;
     lo.address = o.address;
     lo.port = o.port;
@@ -291,7 +337,7 @@ int RunUp(const UpOptions& o) {
 
 void RegisterUpCommand(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<UpOptions>();
-  auto* cmd = app.add_subcommand("up", "Start a local deployment (one process per region, SQLite storage)");
+  auto* cmd = app.add_subcommand("up", "Start a local deployment (one process per region, SQLite or PostgreSQL storage)");
   cmd->add_option("--data-dir", o->data_dir, "Directory for keys, databases and cluster.json")->required();
   cmd->add_option("--regions", o->regions, "Comma-separated regions")->capture_default_str();
   cmd->add_option("--port", o->port,
@@ -303,9 +349,16 @@ void RegisterUpCommand(CLI::App& app, int& exit_code) {
       ->envname("MERIDIAN_ADMIN_ACCESS_KEY_ID");
   cmd->add_option("--admin-secret-access-key", o->admin_secret_access_key, "Fixed bootstrap secret access key")
       ->envname("MERIDIAN_ADMIN_SECRET_ACCESS_KEY");
+  cmd->add_option("--quota", o->quotas,
+                  "Request quotas per account (token buckets; off unless given): aws (AWS's default rates), "
+                  "or CLASS=RATE[:BURST], e.g. symmetric_crypto=100:200; repeatable");
   cmd->add_option("--audit", o->audit,
                   "Audit trail policy: fail-closed (refuse requests that cannot be recorded), best-effort, or off")
       ->check(CLI::IsMember({"fail-closed", "best-effort", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--storage", o->storage,
+                  "sqlite (DIR/<region>/meridian.db), postgres (a PostgreSQL cluster of its own in DIR/postgres), "
+                  "or, with one region, a postgres://... URI or postgres:key=value conninfo")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunUp(*o); });
 }

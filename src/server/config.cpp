@@ -9,6 +9,7 @@
 #include <rapidjson/prettywriter.h>
 
 #include "common/aws_json.h"
+#include "storage/storage_spec.h"
 
 namespace meridian::server {
 namespace {
@@ -48,6 +49,10 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
   MERIDIAN_RETURN_IF_ERROR(str("region", cfg.region, true));
   MERIDIAN_RETURN_IF_ERROR(str("account_id", cfg.account_id, true));
   MERIDIAN_RETURN_IF_ERROR(str("data_dir", cfg.data_dir, true));
+  MERIDIAN_RETURN_IF_ERROR(str("storage", cfg.storage, false));
+  if (auto spec = storage::StorageSpec::Parse(cfg.storage, cfg.DataPath("meridian.db")); !spec.ok()) {
+    return ConfigError("\"storage\": " + spec.status().message());
+  }
   if (!IsValidRegionName(cfg.region)) return ConfigError("\"" + cfg.region + "\" is not a region name like us-east-1");
   if (cfg.account_id.size() != 12 || cfg.account_id.find_first_not_of("0123456789") != std::string::npos)
     return ConfigError("\"account_id\" must be 12 digits");
@@ -149,6 +154,49 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
     cfg.audit_digest_interval_seconds = static_cast<int>(digest->value_or(300));
     cfg.audit_synced = durability->value_or("written") == "synced";
   }
+  if (const auto* q = c.Get("quotas")) {
+    if (!q->IsObject()) return ConfigError("\"quotas\" must be an object");
+    JsonRequest qr(*q);
+    auto enabled = qr.OptBool("enabled");
+    if (!enabled.ok()) return ConfigError("\"quotas.enabled\" must be a boolean");
+    cfg.quotas.enabled = enabled->value_or(true);
+    for (size_t i = 0; i < kQuotaClassCount; ++i) {
+      const std::string name(QuotaClassName(static_cast<QuotaClass>(i)));
+      const auto* rate = qr.Get(name.c_str());
+      if (!rate) continue;
+      auto bad = [&] {
+        return ConfigError("\"quotas." + name + "\" takes requests_per_second (0-10000000, 0: unlimited) and burst "
+                           "(1-10000000)");
+      };
+      if (!rate->IsObject()) return bad();
+      JsonRequest rr(*rate);
+      auto rps = rr.OptInt("requests_per_second", 0, 10'000'000);
+      auto burst = rr.OptInt("burst", 1, 10'000'000);
+      if (!rps.ok() || !burst.ok() || !*rps) return bad();
+      cfg.quotas.rates[i].requests_per_second = static_cast<double>(**rps);
+      cfg.quotas.rates[i].burst = static_cast<double>(burst->value_or(std::max<int64_t>(1, **rps)));
+    }
+    for (const auto& m : q->GetObject()) {
+      const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      bool known = name == "enabled";
+      for (size_t i = 0; i < kQuotaClassCount; ++i) known = known || name == QuotaClassName(static_cast<QuotaClass>(i));
+      if (!known)
+        return ConfigError("\"quotas\" has no class \"" + std::string(name) +
+                           "\" (classes: symmetric_crypto, kms_management, secrets_read, secrets_write, iam)");
+    }
+  }
+  if (const auto* iam = c.Get("iam")) {
+    if (!iam->IsObject()) return ConfigError("\"iam\" must be an object");
+    JsonRequest ir(*iam);
+    auto home = ir.OptString("home_region");
+    auto endpoint = ir.OptString("home_endpoint", 1, 2048);
+    if (!home.ok() || !endpoint.ok()) return ConfigError("\"iam\" takes home_region and home_endpoint (strings)");
+    if (*home) cfg.iam_home_region = **home;
+    if (*endpoint) cfg.iam_home_endpoint = **endpoint;
+    const auto all = cfg.AllRegions();
+    if (!cfg.iam_home_region.empty() && std::find(all.begin(), all.end(), cfg.iam_home_region) == all.end())
+      return ConfigError("\"iam.home_region\" must be this region or one of its peers, not " + cfg.iam_home_region);
+  }
   auto threads = c.OptInt("threads", 0, 256);
   auto interval = c.OptInt("maintenance_interval_seconds", 1, 86400);
   if (!threads.ok()) return ConfigError("\"threads\" must be 0-256");
@@ -175,6 +223,7 @@ std::string RegionConfig::ToJson() const {
   w.Key("region"); w.String(region);
   w.Key("account_id"); w.String(account_id);
   w.Key("data_dir"); w.String(data_dir);
+  if (storage != "sqlite") { w.Key("storage"); w.String(storage); }
   w.Key("root_key");
   w.StartObject();
   w.Key("file"); w.String(root_key_file);
@@ -227,6 +276,29 @@ std::string RegionConfig::ToJson() const {
   w.EndObject();
   w.Key("threads"); w.Int(threads);
   w.Key("maintenance_interval_seconds"); w.Int(maintenance_interval_seconds);
+  if (!iam_home_region.empty() || !iam_home_endpoint.empty()) {
+    w.Key("iam");
+    w.StartObject();
+    if (!iam_home_region.empty()) { w.Key("home_region"); w.String(iam_home_region); }
+    if (!iam_home_endpoint.empty()) { w.Key("home_endpoint"); w.String(iam_home_endpoint); }
+    w.EndObject();
+  }
+  if (quotas.enabled) {
+    w.Key("quotas");
+    w.StartObject();
+    w.Key("enabled"); w.Bool(true);
+    for (size_t i = 0; i < kQuotaClassCount; ++i) {
+      const std::string name(QuotaClassName(static_cast<QuotaClass>(i)));
+      w.Key(name.c_str());
+      w.StartObject();
+      w.Key("requests_per_second"); w.Int64(static_cast<int64_t>(quotas.rates[i].requests_per_second));
+      if (quotas.rates[i].requests_per_second > 0) {
+        w.Key("burst"); w.Int64(static_cast<int64_t>(quotas.rates[i].burst));
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+  }
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }
@@ -236,6 +308,10 @@ std::vector<std::string> RegionConfig::AllRegions() const {
   for (const auto& p : peers) all.push_back(p.region);
   std::sort(all.begin(), all.end());
   return all;
+}
+
+std::string RegionConfig::IamHomeRegion() const {
+  return iam_home_region.empty() ? AllRegions().front() : iam_home_region;
 }
 
 std::string RegionConfig::DataPath(const std::string& name) const {

@@ -4,6 +4,7 @@
 //     "region": "us-east-1",
 //     "account_id": "123456789012",
 //     "data_dir": "/var/lib/meridian/us-east-1",        // relative paths below resolve here
+//     "storage": "sqlite",                              // or "postgres://..." (storage/storage_spec.h)
 //     "root_key": {"file": "root.key",                    // sealed root key file
 //                  "passphrase_file": "/etc/meridian/passphrase",   // or:
 //                  "passphrase_env": "MERIDIAN_ROOT_PASSPHRASE",
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "server/quota.h"
 
 namespace meridian::server {
 
@@ -56,6 +58,10 @@ struct RegionConfig {
   std::string region;
   std::string account_id;
   std::string data_dir;
+  // Where the region's tables live (storage/storage_spec.h): "sqlite" (data_dir/meridian.db, the
+  // default), "sqlite:PATH", or PostgreSQL ("postgres://..." or "postgres:key=value ...") shared
+  // by the region's frontends. A PostgreSQL conninfo may hold a password: never log it as is.
+  std::string storage = "sqlite";
   std::string root_key_file = "root.key";
   std::string passphrase_file;
   std::string passphrase_env = "MERIDIAN_ROOT_PASSPHRASE";
@@ -77,6 +83,20 @@ struct RegionConfig {
   int audit_digest_interval_seconds = 300;
   int threads = 0;  // 0: one per core
   int maintenance_interval_seconds = 60;
+  // Request quotas (server/quota.h), off unless enabled:
+  //   "quotas": {"enabled": true,
+  //              "symmetric_crypto": {"requests_per_second": 10000, "burst": 10000}, ...}
+  // Classes not named keep AWS's defaults; "requests_per_second": 0 leaves a class unlimited;
+  // burst defaults to the rate.
+  QuotaConfig quotas;
+  // Global IAM (iam/global_iam.h): "iam": {"home_region": "us-east-1", "home_endpoint": "http://..."}.
+  // IAM changes are made only in the home region (default: the first of AllRegions(), the same
+  // in every region of a deployment; `meridian up` names the first region of --regions); the
+  // endpoint is what other regions' errors point clients to.
+  std::string iam_home_region;
+  std::string iam_home_endpoint;
+  // The home region in effect (iam_home_region, or the default above).
+  std::string IamHomeRegion() const;
 
   static Result<RegionConfig> Parse(std::string_view json);
   static Result<RegionConfig> Load(const std::string& path);

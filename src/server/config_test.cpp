@@ -57,5 +57,32 @@ TEST(RegionConfig, RejectsBadValues) {
   }
 }
 
+TEST(RegionConfig, QuotasAreOffByDefaultAndConfigurable) {
+  auto plain = RegionConfig::Parse(kMinimal);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->quotas.enabled);
+  auto cfg = RegionConfig::Parse(R"({"region":"us-east-1","account_id":"111122223333","data_dir":"/x",
+    "listeners":[{"address":"127.0.0.1","port":4566}],
+    "quotas":{"enabled":true,"symmetric_crypto":{"requests_per_second":5,"burst":7},
+              "iam":{"requests_per_second":0},"secrets_write":{"requests_per_second":20}}})");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_TRUE(cfg->quotas.enabled);
+  EXPECT_EQ(cfg->quotas.rate(QuotaClass::kSymmetricCrypto).requests_per_second, 5);
+  EXPECT_EQ(cfg->quotas.rate(QuotaClass::kSymmetricCrypto).burst, 7);
+  EXPECT_EQ(cfg->quotas.rate(QuotaClass::kIam).requests_per_second, 0);
+  EXPECT_EQ(cfg->quotas.rate(QuotaClass::kSecretsWrite).burst, 20);                   // burst = rate
+  EXPECT_EQ(cfg->quotas.rate(QuotaClass::kKmsManagement).requests_per_second, 1000);  // AWS default kept
+  auto again = RegionConfig::Parse(cfg->ToJson());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToJson(), cfg->ToJson());
+  for (const char* bad : {R"("quotas":[])", R"("quotas":{"enabled":"yes"})", R"("quotas":{"crypto":{}})",
+                          R"("quotas":{"iam":{"burst":5}})", R"("quotas":{"iam":{"requests_per_second":-1}})",
+                          R"("quotas":{"iam":{"requests_per_second":5,"burst":0}})"}) {
+    const std::string json = R"({"region":"us-east-1","account_id":"111122223333","data_dir":"/x",
+      "listeners":[{"address":"127.0.0.1","port":4566}],)" + std::string(bad) + "}";
+    EXPECT_FALSE(RegionConfig::Parse(json).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace meridian::server

@@ -8,6 +8,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "server/query_protocol.h"
 #include "server/request_pipeline.h"
 #include "sigv4/verifier.h"
 
@@ -94,7 +95,8 @@ bool Forward(const std::string& endpoint, const HttpRequest& in, HttpResponse& o
 
 }  // namespace
 
-EdgeRouter::EdgeRouter(std::map<std::string, std::string> regions) : regions_(std::move(regions)) {}
+EdgeRouter::EdgeRouter(std::map<std::string, std::string> regions, std::string iam_region)
+    : regions_(std::move(regions)), iam_region_(std::move(iam_region)) {}
 
 std::optional<std::string> EdgeRouter::SignedRegion(const HttpRequest& request) {
   sigv4::RequestView view{request.method, request.path, request.query, request.headers, request.body, {}};
@@ -104,26 +106,44 @@ std::optional<std::string> EdgeRouter::SignedRegion(const HttpRequest& request) 
 }
 
 void EdgeRouter::Handle(const HttpRequest& request, HttpResponse& response) const {
-  response.content_type = "application/x-amz-json-1.1";
-  std::optional<std::string> region = SignedRegion(request);
-  auto target = region ? regions_.find(*region) : regions_.begin();
+  sigv4::RequestView view{request.method, request.path, request.query, request.headers, request.body, {}};
+  const auto claimed = sigv4::ClaimedCredentialOf(view);
+  const query::Dialect* dialect = !claimed                   ? nullptr
+                                  : claimed->service == "iam" ? &query::kIamDialect
+                                  : claimed->service == "sts" ? &query::kStsDialect
+                                                              : nullptr;
+  auto fail = [&](int status, std::string_view type, std::string_view query_code, const std::string& message) {
+    const std::string request_id = NewRequestId();
+    response.status = status;
+    response.headers.clear();
+    response.headers.emplace_back("x-amzn-RequestId", request_id);
+    if (dialect) {
+      response.content_type = "text/xml";
+      response.body = query::RenderError(*dialect, query_code, message, status, request_id);
+    } else {
+      response.content_type = "application/x-amz-json-1.1";
+      response.body = AwsJsonErrorBody(type, message);
+    }
+  };
+  auto target = claimed && !claimed->region.empty() ? regions_.find(claimed->region) : regions_.begin();
+  // IAM is global: every IAM request goes to IAM's home region, which accepts iam signatures
+  // scoped to any region of the deployment and to IAM's own signing region (us-east-1).
+  if (claimed && claimed->service == "iam" && regions_.count(iam_region_) &&
+      (regions_.count(claimed->region) || claimed->region == kGlobalIamRegion))
+    target = regions_.find(iam_region_);
+  else if (target == regions_.end() && claimed && claimed->service == "iam" && claimed->region == kGlobalIamRegion)
+    target = regions_.begin();
   if (target == regions_.end()) {
+    if (!claimed) return fail(503, "ServiceUnavailableException", "ServiceUnavailable", "No region is running.");
     std::string running;
     for (const auto& [name, _] : regions_) running += (running.empty() ? "" : ", ") + name;
-    response.status = 400;
-    response.headers.emplace_back("x-amzn-RequestId", NewRequestId());
-    response.body = AwsJsonErrorBody("InvalidRegionException",
-                                     "Region " + *region + " is not running in this deployment; running regions: " +
-                                         running + ". Sign the request for one of them.");
-    return;
+    return fail(400, "InvalidRegionException", "InvalidClientTokenId",
+                "Region " + claimed->region + " is not running in this deployment; running regions: " + running +
+                    ". Sign the request for one of them.");
   }
-  if (!Forward(target->second, request, response)) {
-    response.status = 503;
-    response.headers.clear();
-    response.headers.emplace_back("x-amzn-RequestId", NewRequestId());
-    response.body = AwsJsonErrorBody("ServiceUnavailableException",
-                                     "Region " + target->first + " is not answering (is its process down?).");
-  }
+  if (!Forward(target->second, request, response))
+    fail(503, "ServiceUnavailableException", "ServiceUnavailable",
+         "Region " + target->first + " is not answering (is its process down?).");
 }
 
 }  // namespace meridian::server

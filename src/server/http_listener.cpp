@@ -6,12 +6,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include "common/wake_batch.h"
 #include "server/tls/identity.h"
 
 namespace meridian::server {
@@ -36,11 +37,35 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 // Concrete executor types (not the type-erased any_io_executor): no allocation or indirect call
-// when handlers are dispatched.
-using Strand = net::strand<net::io_context::executor_type>;
-using StrandSocket = tcp::socket::rebind_executor<Strand>::other;
-using PlainStream = beast::basic_stream<tcp, Strand, beast::unlimited_rate_policy>;
+// when handlers are dispatched. Each connection lives on one worker's single-threaded io_context,
+// so its handlers never run concurrently without a strand.
+using Executor = net::io_context::executor_type;
+using WorkerSocket = tcp::socket::rebind_executor<Executor>::other;
+using PlainStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 using TlsStream = beast::ssl_stream<PlainStream>;
+
+// An allocator that wipes memory before giving it back, for buffers that held a request or its
+// body (plaintext, data keys, secret values): a buffer that grows or is freed leaves no copy.
+template <typename T>
+struct WipingAllocator {
+  using value_type = T;
+  WipingAllocator() = default;
+  template <typename U>
+  WipingAllocator(const WipingAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, size_t n) noexcept {
+    OPENSSL_cleanse(p, n * sizeof(T));
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <typename U>
+  bool operator==(const WipingAllocator<U>&) const noexcept { return true; }
+};
+using WipingBuffer = beast::basic_flat_buffer<WipingAllocator<char>>;
+using WipingStringBody = http::basic_string_body<char, std::char_traits<char>, WipingAllocator<char>>;
+
+void Wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+}
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -152,6 +177,59 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   virtual void ForceClose() = 0;
   // The response to the request the connection is waiting on (AsyncHttpHandler); any thread.
   virtual void DeliverResponse(HttpResponse response) = 0;
+  // The same, on the connection's own thread (called by its Worker).
+  virtual void ReceiveResponse(HttpResponse response) = 0;
+};
+
+// One I/O thread's event loop (an io_context run by exactly that thread) and the connections on
+// it. Responses finished on other threads (AsyncHttpHandler: the audit log's writer) reach the
+// worker through its mailbox: the first one queued posts a handler that delivers every response
+// queued by the time it runs, so a burst of completions costs one wake-up of the worker, and a
+// thread completing a batch under a WakeBatch (common/wake_batch.h) wakes it once per batch.
+class Worker {
+ public:
+  Worker() : ioc_(1) {}  // concurrency hint: one thread runs it
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  net::io_context& ioc() { return ioc_; }
+  Executor executor() { return ioc_.get_executor(); }
+  bool on_this_thread() { return ioc_.get_executor().running_in_this_thread(); }
+
+  // Any thread: queues `response` for `session` and wakes the worker unless a wake is pending.
+  void Post(std::shared_ptr<SessionBase> session, HttpResponse response) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      mailbox_.emplace_back(std::move(session), std::move(response));
+      wake = !drain_pending_;
+      drain_pending_ = true;
+    }
+    if (wake) WakeBatch::Wake(this, [this] { net::post(ioc_, [this] { Drain(); }); });
+  }
+
+ private:
+  void Drain() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      draining_.swap(mailbox_);
+      drain_pending_ = false;
+    }
+    for (auto& [session, response] : draining_) {
+      try {
+        session->ReceiveResponse(std::move(response));
+      } catch (...) {  // out of memory writing the response: drop the connection, not the others
+        session->ForceClose();
+      }
+    }
+    draining_.clear();  // releases the sessions; keeps the capacity for the next burst
+  }
+
+  net::io_context ioc_;
+  std::mutex mu_;
+  std::vector<std::pair<std::shared_ptr<SessionBase>, HttpResponse>> mailbox_;  // guarded by mu_
+  bool drain_pending_ = false;                                                   // guarded by mu_
+  std::vector<std::pair<std::shared_ptr<SessionBase>, HttpResponse>> draining_;  // worker thread only
 };
 
 // What one request's HttpResponder talks to. It holds the connection (so that it outlives the
@@ -212,22 +290,29 @@ void HttpResponder::Send(HttpResponse response) {
   sink->Complete(std::move(response));
 }
 
-// The listener proper: the acceptor, the threads, and the registry of open connections.
+// The listener proper: the acceptor, the workers (one thread and io_context each; connections are
+// dealt to them in turn as they are accepted), and the registry of open connections.
 class ListenerCore {
  public:
   ListenerCore(HttpListenerOptions options, HttpHandler handler, AsyncHttpHandler async_handler)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         async_handler_(std::move(async_handler)),
-        ioc_(ThreadCount(options_)),
-        acceptor_(net::make_strand(ioc_)),
-        retry_timer_(acceptor_.get_executor()) {}
+        workers_(MakeWorkers(ThreadCount(options_))),
+        acceptor_(workers_.front()->executor()),
+        retry_timer_(workers_.front()->executor()) {}
 
   ~ListenerCore() { Stop(); }
 
   static int ThreadCount(const HttpListenerOptions& options) {
     if (options.threads > 0) return options.threads;
     return std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  static std::vector<std::unique_ptr<Worker>> MakeWorkers(int count) {
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int i = 0; i < count; ++i) workers.push_back(std::make_unique<Worker>());
+    return workers;
   }
 
   Status Start() {
@@ -255,9 +340,10 @@ class ListenerCore {
     port_ = acceptor_.local_endpoint(ec).port();
     started_ = true;
     Accept();
-    work_.emplace(ioc_.get_executor());
-    const int threads = ThreadCount(options_);
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { RunThread(); });
+    for (auto& worker : workers_) {
+      work_.push_back(net::make_work_guard(worker->ioc()));
+      threads_.emplace_back([this, w = worker.get()] { RunThread(*w); });
+    }
     return Status::Ok();
   }
 
@@ -267,7 +353,7 @@ class ListenerCore {
     stopped_ = true;
     stopping_.store(true);
 
-    // 1. Stop accepting (on the acceptor's strand: an accept may be completing).
+    // 1. Stop accepting (on the acceptor's thread: an accept may be completing).
     std::promise<void> closed;
     net::post(acceptor_.get_executor(), [this, &closed] {
       error_code ignored;
@@ -285,7 +371,7 @@ class ListenerCore {
     }
 
     // 3. Let the threads run out of work and join them.
-    work_.reset();
+    work_.clear();
     for (std::thread& t : threads_) t.join();
     threads_.clear();
   }
@@ -294,10 +380,10 @@ class ListenerCore {
 
   // An exception escaping a handler (a bug, or std::bad_alloc) must not take the thread down
   // with it: the connection whose handler threw is dropped and the loop goes on.
-  void RunThread() {
+  void RunThread(Worker& worker) {
     while (true) {
       try {
-        ioc_.run();
+        worker.ioc().run();
         return;
       } catch (const std::exception&) {
       }
@@ -348,14 +434,21 @@ class ListenerCore {
     return sessions_cv_.wait_for(lock, timeout, [this] { return sessions_.empty(); });
   }
 
+  // Declared before the workers: a connection destroyed with its worker's io_context (a handler
+  // still queued at destruction) unregisters itself.
+  mutable std::mutex sessions_mu_;
+  std::condition_variable sessions_cv_;
+  std::unordered_set<SessionBase*> sessions_;  // guarded by sessions_mu_
+
   const HttpListenerOptions options_;
   const HttpHandler handler_;             // one of the two is set
   const AsyncHttpHandler async_handler_;
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // never empty
+  size_t next_worker_ = 0;                        // the acceptor's thread only
   std::optional<net::ssl::context> ssl_context_;  // set by Start() when options_.tls
-  tcp::acceptor acceptor_;
+  tcp::acceptor acceptor_;                        // on workers_.front()
   net::steady_timer retry_timer_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::vector<net::executor_work_guard<Executor>> work_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -363,25 +456,22 @@ class ListenerCore {
   std::mutex lifecycle_mu_;
   bool started_ = false;  // guarded by lifecycle_mu_
   bool stopped_ = false;  // guarded by lifecycle_mu_
-
-  mutable std::mutex sessions_mu_;
-  std::condition_variable sessions_cv_;
-  std::unordered_set<SessionBase*> sessions_;  // guarded by sessions_mu_
 };
 
 // ---------------------------------------------------------------------------------------------
 
 // One connection over `Stream`: PlainStream (a Beast tcp stream) or TlsStream (a Beast ssl_stream
 // over a PlainStream); TLS adds a handshake before the first request and close_notify after the
-// last response. Every handler runs on the stream's strand.
+// last response. Every handler runs on the worker's thread.
 template <typename Stream>
 class Session final : public SessionBase {
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   template <typename... StreamArgs>
-  explicit Session(ListenerCore& listener, StreamArgs&&... stream_args)
+  explicit Session(ListenerCore& listener, Worker& worker, StreamArgs&&... stream_args)
       : listener_(listener),
+        worker_(worker),
         stream_(std::forward<StreamArgs>(stream_args)...),
         request_(std::make_shared<RequestStorage>()) {
     listener_.Register(this);
@@ -420,19 +510,29 @@ class Session final : public SessionBase {
   }
 
   void DeliverResponse(HttpResponse response) override {
-    // Inline when called on this connection's strand (a handler answering at once), else queued.
-    net::dispatch(stream_.get_executor(), [self = Self(), response = std::move(response)]() mutable {
-      self->OnDeliveredResponse(std::move(response));
-    });
+    // Inline when called on this connection's thread (a handler answering at once), else through
+    // the worker's mailbox.
+    if (worker_.on_this_thread()) return OnDeliveredResponse(std::move(response));
+    worker_.Post(Self(), std::move(response));
   }
+
+  void ReceiveResponse(HttpResponse response) override { OnDeliveredResponse(std::move(response)); }
 
  private:
   enum class State { kHandshaking, kReading, kHandling, kWriting, kLingering, kClosed };
-  using Parser = http::request_parser<http::string_body>;
+  // The body's memory is wiped when freed (it may hold plaintext).
+  using Parser = http::request_parser<WipingStringBody>;
 
   // What the HttpRequest views point into, besides the listener's options. Separate from the
   // session so that a pending HttpResponder keeps it alive even if the connection is closed.
   struct RequestStorage {
+    ~RequestStorage() { WipeBody(); }
+    // A short body lives inside the string (no allocation for the allocator to wipe).
+    void WipeBody() {
+      if (!parser) return;
+      auto& body = parser->get().body();
+      if (!body.empty()) OPENSSL_cleanse(body.data(), body.size());
+    }
     std::optional<Parser> parser;
     std::vector<HttpHeader> headers;
     std::string peer_ip;
@@ -625,10 +725,24 @@ class Session final : public SessionBase {
                                             head_only_ ? net::const_buffer() : net::buffer(response_.body));
     ArmTimer();
     net::async_write(stream_, buffers, [self = Self()](error_code ec, size_t) {
+      self->WipeExchange();
       if (ec) return self->CloseSocket();
       if (!self->keep_alive_) return self->Shutdown();
       self->ReadRequest();
     });
+  }
+
+  // The request and response just exchanged may hold plaintext (Encrypt's input, Decrypt's and
+  // GenerateDataKey's output, secret values): wipe them before the buffers are reused. The read
+  // buffer is wiped whole once it holds no pipelined request; while it does, the next exchange
+  // that empties it wipes it (and growing or freeing it always wipes the old storage).
+  void WipeExchange() {
+    Wipe(response_.body);
+    request_->WipeBody();
+    if (buffer_.size() == 0 && buffer_.capacity() != 0) {
+      auto storage = buffer_.prepare(buffer_.capacity());
+      OPENSSL_cleanse(storage.data(), storage.size());
+    }
   }
 
   // Orderly close after the last response. TLS first sends close_notify and waits (briefly) for
@@ -677,8 +791,9 @@ class Session final : public SessionBase {
   }
 
   ListenerCore& listener_;
+  Worker& worker_;
   Stream stream_;
-  beast::flat_buffer buffer_;
+  WipingBuffer buffer_;  // raw request bytes; wiped when it grows, after each request, and when freed
   const std::shared_ptr<RequestStorage> request_;
   std::shared_ptr<HttpResponseSink> pending_;  // the request's sink while an async handler owes a response
   HttpResponse response_;
@@ -692,7 +807,8 @@ class Session final : public SessionBase {
 };
 
 void ListenerCore::Accept() {
-  acceptor_.async_accept(net::make_strand(ioc_.get_executor()), [this](error_code ec, StrandSocket socket) {
+  Worker& worker = *workers_[next_worker_];
+  acceptor_.async_accept(worker.executor(), [this, &worker](error_code ec, WorkerSocket socket) {
     if (ec) {
       if (!acceptor_.is_open() || ec == net::error::operation_aborted) return;
       // Out of descriptors or similar: back off briefly instead of spinning.
@@ -705,12 +821,14 @@ void ListenerCore::Accept() {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     if (ssl_context_) {
-      auto session = std::make_shared<Session<TlsStream>>(*this, PlainStream(std::move(socket)), *ssl_context_);
+      auto session =
+          std::make_shared<Session<TlsStream>>(*this, worker, PlainStream(std::move(socket)), *ssl_context_);
       session->Begin();
     } else {
-      auto session = std::make_shared<Session<PlainStream>>(*this, PlainStream(std::move(socket)));
+      auto session = std::make_shared<Session<PlainStream>>(*this, worker, PlainStream(std::move(socket)));
       session->Begin();
     }
+    next_worker_ = (next_worker_ + 1) % workers_.size();
     Accept();
   });
 }

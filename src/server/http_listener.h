@@ -1,6 +1,8 @@
 // HttpListener: the HTTP/1.1 server core. One listening endpoint (host:port) with its endpoint id
-// (e.g. "vpce-0abc", what aws:SourceVpce sees), served asynchronously by N threads running one
-// io_context (Boost.Beast/Asio).
+// (e.g. "vpce-0abc", what aws:SourceVpce sees), served asynchronously (Boost.Beast/Asio) by N
+// threads, each running its own event loop: connections are dealt to the threads in turn as they
+// are accepted and stay on theirs, so a connection's steps never need a lock or a thread hop (a
+// handler that blocks holds up the other connections of its thread, not the whole listener).
 //
 // Per connection: keep-alive, requests handled strictly in order (pipelining-safe: a pipelined
 // request waits in the read buffer until the response to the previous one is written). The
@@ -10,6 +12,10 @@
 // (431), body size (413), a read/write timeout that also bounds idle keep-alive connections and
 // slow senders. Malformed HTTP gets 400 and the connection is closed; nothing a client sends can
 // stop the server. Error bodies are AWS-shaped: {"__type": "...", "message": "..."}.
+//
+// Requests and responses may carry plaintext: once a response is written, its body, the request
+// body and the connection's read buffer are wiped (OPENSSL_cleanse), and so is any of that memory
+// freed or outgrown. (Buffers inside OpenSSL's TLS record layer are OpenSSL's to clear.)
 //
 // Stop() is graceful: stop accepting, close idle connections, let in-flight requests finish
 // (their responses carry Connection: close), then return. Connections still busy after
@@ -88,7 +94,9 @@ class HttpResponseSink;  // the listener's side of an HttpResponder (http_listen
 //
 // Invariants:
 // - Send() may be called from any thread, at most once (later calls do nothing); the connection
-//   then writes the response on its own executor. Sending from inside the handler is fine too.
+//   then writes the response on its own thread. Sending from inside the handler is fine too.
+//   Responses sent from another thread are handed over in bursts: a thread that sends many
+//   inside a WakeBatch (common/wake_batch.h) wakes each I/O thread once, at the batch's end.
 // - Until Send() (or destruction), the connection holds the request: the HttpRequest views stay
 //   valid and the next pipelined request is not read, so responses leave in request order. A
 //   slow responder stalls only its own connection (and, while pending, the connection has no

@@ -15,6 +15,8 @@
 #include "crypto/root_key.h"
 #include "iam/authorizer.h"
 #include "iam/credential_store.h"
+#include "iam/directory.h"
+#include "iam/iam_service.h"
 #include "kms/kms.h"
 #include "secrets/secrets.h"
 #include "server/admin_service.h"
@@ -23,6 +25,7 @@
 #include "server/replication_endpoint.h"
 #include "server/request_pipeline.h"
 #include "storage/storage.h"
+#include "storage/storage_spec.h"
 
 namespace meridian::server {
 namespace {
@@ -76,12 +79,6 @@ bool SplitEndpoint(const std::string& endpoint, std::string& host, uint16_t& por
   return true;
 }
 
-secrets::SecretsOptions SecretsOptionsFor(const RegionConfig& config) {
-  secrets::SecretsOptions o;
-  o.region = config.region;
-  return o;
-}
-
 }  // namespace
 
 class RegionServer::Impl {
@@ -93,19 +90,26 @@ class RegionServer::Impl {
         root_key_(std::move(root_key)),
         audit_(std::move(audit)),
         credentials_(*storage_, root_key_),
+        directory_(*storage_, root_key_, credentials_),
+        authorizer_(&directory_),
         outbox_(*storage_),
         inbox_(*storage_),
         kms_(KmsOptionsFor(), *storage_, root_key_),
         kms_api_(kms_, "TrentService.", "kms", "kms"),
-        secrets_(SecretsOptionsFor(config_), *storage_, kms_),
+        secrets_(SecretsOptionsFor(), *storage_, kms_),
         secrets_api_(secrets_, "secretsmanager.", "secretsmanager", "secretsmanager"),
         admin_(AdminOptionsFor()),
         admin_api_(admin_, "MeridianAdmin.", "meridian", "meridian"),
-        pipeline_(PipelineOptions{config_.region}, credentials_, authorizer_, {&kms_api_, &secrets_api_, &admin_api_},
-                  audit_.get()) {}
+        iam_(directory_),
+        iam_api_(iam_, "", "iam", "iam", &query::kIamDialect),
+        sts_(directory_),
+        sts_api_(sts_, "", "sts", "sts", &query::kStsDialect),
+        pipeline_(PipelineOptions{config_.region, "aws", config_.quotas, config_.AllRegions()}, credentials_, authorizer_,
+                  {&kms_api_, &secrets_api_, &admin_api_, &iam_api_, &sts_api_}, audit_.get()) {}
 
   kms::KmsOptions KmsOptionsFor() {
     kms::KmsOptions o = kms::KmsOptions::SingleRegion(config_.region, config_.account_id);
+    o.authorizer = &authorizer_;  // Secrets Manager's in-process KMS calls are authorized (kms:ViaService)
     if (!config_.peers.empty()) {
       o.regions = config_.AllRegions();
       o.outbox = &outbox_;
@@ -113,6 +117,32 @@ class RegionServer::Impl {
         for (auto& link : links_) link->Wake();
       };
     }
+    return o;
+  }
+
+  secrets::SecretsOptions SecretsOptionsFor() {
+    secrets::SecretsOptions o;
+    o.region = config_.region;
+    if (!config_.peers.empty()) {  // secrets replicate over the same outbox and peer links as KMS
+      o.regions = config_.AllRegions();
+      o.outbox = &outbox_;
+      o.replication_enqueued = [this] {
+        for (auto& link : links_) link->Wake();
+      };
+    }
+    return o;
+  }
+
+  iam::GlobalIamOptions IamGlobalOptionsFor() {
+    iam::GlobalIamOptions o;
+    o.region = config_.region;
+    o.home_region = config_.IamHomeRegion();
+    o.home_endpoint = config_.iam_home_endpoint;
+    o.outbox = &outbox_;
+    for (const auto& p : config_.peers) o.peers.push_back(p.region);
+    o.replication_enqueued = [this] {
+      for (auto& link : links_) link->Wake();
+    };
     return o;
   }
 
@@ -170,7 +200,10 @@ class RegionServer::Impl {
   // and the peer listener that receives theirs.
   Status StartReplication() {
     if (config_.peers.empty()) return Status::Ok();
+    directory_.MakeGlobal(IamGlobalOptionsFor());  // IAM is global: changes at the home region, propagated
+    directory_.RegisterReplicationHandlers(inbox_);
     kms_.RegisterReplicationHandlers(inbox_);
+    secrets_.RegisterReplicationHandlers(inbox_);
     std::vector<std::string> peer_regions;
     for (const auto& p : config_.peers) peer_regions.push_back(p.region);
     endpoint_ = std::make_unique<ReplicationEndpoint>(
@@ -205,6 +238,8 @@ class RegionServer::Impl {
       MERIDIAN_ASSIGN_OR_RETURN(auto transport, MutualTlsTransport::Create(std::move(t)));
       std::map<std::string, replication::Expander, std::less<>> expanders;
       expanders["kms."] = kms_.ReplicationExpander();
+      expanders["secrets."] = secrets_.ReplicationExpander();
+      expanders[std::string(iam::kReplicationPrefix)] = directory_.ReplicationExpander();
       links_.push_back(std::make_unique<replication::PeerLink>(config_.region, peer.region, outbox_,
                                                                std::move(transport), std::move(expanders)));
       links_.back()->SetObserver([this](const replication::DeliveryReport& r) {
@@ -359,15 +394,20 @@ class RegionServer::Impl {
   crypto::RootKey root_key_;
   std::unique_ptr<audit::AuditLog> audit_;  // null when auditing is off
   iam::CredentialStore credentials_;
+  iam::Directory directory_;          // users, groups, roles, policies, MFA devices, STS sessions
+  iam::PolicyAuthorizer authorizer_;  // identity-aware: resolves callers through directory_
   replication::Outbox outbox_;
   replication::Inbox inbox_;
-  iam::PolicyAuthorizer authorizer_;
   kms::KmsService kms_;
   ApiServiceAdapter<kms::KmsService> kms_api_;
   secrets::SecretsService secrets_;
   ApiServiceAdapter<secrets::SecretsService> secrets_api_;
   AdminService admin_;
   ApiServiceAdapter<AdminService> admin_api_;
+  iam::IamService iam_;  // AWS Query protocol (server/query_protocol.h)
+  ApiServiceAdapter<iam::IamService> iam_api_;
+  iam::StsService sts_;
+  ApiServiceAdapter<iam::StsService> sts_api_;
   RequestPipeline pipeline_;
   std::vector<std::unique_ptr<HttpListener>> listeners_;
   std::unique_ptr<ReplicationEndpoint> endpoint_;
@@ -384,7 +424,8 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Open(RegionConfig config) {
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return StartupError("cannot create data directory " + config.data_dir + ": " + ec.message());
   MERIDIAN_ASSIGN_OR_RETURN(auto root_key, OpenRootKey(config));
-  MERIDIAN_ASSIGN_OR_RETURN(auto storage, storage::OpenSqlite(config.DataPath("meridian.db")));
+  MERIDIAN_ASSIGN_OR_RETURN(auto storage_spec, storage::StorageSpec::Parse(config.storage, config.DataPath("meridian.db")));
+  MERIDIAN_ASSIGN_OR_RETURN(auto storage, storage::OpenStorage(storage_spec));
   std::unique_ptr<audit::AuditLog> audit;
   if (config.audit_enabled) {
     audit::AuditLogOptions options;

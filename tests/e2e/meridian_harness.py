@@ -8,6 +8,8 @@ Environment:
   MERIDIAN_BIN        path to the meridian binary (CTest passes $<TARGET_FILE:meridian>);
                       defaults to <repo>/build/meridian.
   MERIDIAN_E2E_KEEP   if set, temporary data directories are kept for inspection.
+  MERIDIAN_E2E_STORAGE  if set (e.g. "postgres"), every `meridian up` gets `--storage` with it
+                      (unless the suite passes its own), to run a suite on another backend.
 """
 
 import base64
@@ -100,8 +102,10 @@ class MeridianProcess:
 
     def command(self):
         regions = ",".join(self.regions) if self.regions else self.region
+        storage = os.environ.get("MERIDIAN_E2E_STORAGE")
+        storage_args = ["--storage", storage] if storage and "--storage" not in self.extra_args else []
         return [meridian_binary(), "up", "--data-dir", self.data_dir,
-                "--regions", regions, "--port", str(self.port)] + self.extra_args
+                "--regions", regions, "--port", str(self.port)] + storage_args + self.extra_args
 
     def start(self, timeout=START_TIMEOUT_S):
         """Starts the server and waits for its ready line.
