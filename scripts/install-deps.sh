@@ -13,7 +13,7 @@ DEBIAN_PACKAGES=(
   libssl-dev libsqlite3-dev sqlite3
   libboost-dev rapidjson-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libpq-dev
+  libpq-dev postgresql  # storage: PostgreSQL backend; its tests start throwaway clusters
   wrk nginx-light jq
   libfaketime  # tests/e2e/test_time_travel.py: deletion and rotation when due
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/, MERIDIAN_FUZZ=ON)

@@ -13,27 +13,27 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "storage/backend_common.h"
 #include "storage/storage.h"
 
 namespace meridian::storage {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-constexpr size_t kMaxIdleReaders = 4;
-constexpr std::string_view kVersionTable = "schema_version";
+using internal::kVersionTable;
+using internal::Quoted;
+using internal::StorageError;
 
-Status StorageError(std::string message) { return Status("StorageException", std::move(message), 500); }
+constexpr int kBusyTimeoutMs = internal::kWriteWaitMs;
+constexpr size_t kMaxIdleReaders = 4;
 
 // A prepared statement in use: bound, stepped, then reset and unbound when this goes out of
 // scope so that it can be reused from the cache. A failed bind is remembered and returned by
@@ -206,7 +206,7 @@ class WriteGate {
 struct Shared {
   std::string path;
   int version = 0;
-  std::set<std::string, std::less<>> tables;  // declared table names
+  internal::TableSet tables;  // declared table names
 
   WriteGate write_gate;
   std::unique_ptr<Connection> writer;  // used only with a pass; null after a failed rollback
@@ -214,18 +214,6 @@ struct Shared {
   std::mutex pool_mu;
   std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by pool_mu
 };
-
-// The smallest string greater than every string starting with `prefix`, or nullopt when there
-// is none (the prefix is empty or all 0xff bytes).
-std::optional<std::string> PrefixSuccessor(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
-  if (end.empty()) return std::nullopt;
-  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  return end;
-}
-
-std::string Quoted(std::string_view table) { return "\"" + std::string(table) + "\""; }
 
 class SqliteTransaction final : public Transaction {
  public:
@@ -296,7 +284,7 @@ class SqliteTransaction final : public Transaction {
     MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/false));
     // Keys in [prefix, successor), and past start_after when that lies beyond the prefix.
     bool after = !start_after.empty() && start_after >= prefix;
-    std::optional<std::string> end = PrefixSuccessor(prefix);
+    std::optional<std::string> end = internal::PrefixSuccessor(prefix);
     std::string sql = "SELECT k, v FROM " + Quoted(table) + (after ? " WHERE k > ?1" : " WHERE k >= ?1") +
                       (end ? " AND k < ?2" : "") + " ORDER BY k LIMIT ?3";
     MERIDIAN_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
@@ -423,34 +411,6 @@ class SqliteStorage final : public Storage {
   std::shared_ptr<Shared> shared_;
 };
 
-bool IsTableName(std::string_view name) {
-  if (name.empty() || name == kVersionTable || name.starts_with("sqlite_")) return false;
-  if (name[0] < 'a' || name[0] > 'z') return false;
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return true;
-}
-
-// The tables `migrations` declare, after checking the list is well formed. Only names that pass
-// IsTableName ever reach SQL text.
-Result<std::set<std::string, std::less<>>> DeclaredTables(std::span<const Migration> migrations) {
-  std::set<std::string, std::less<>> tables;
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i + 1)) {
-      return StorageError("storage: migration steps must be numbered 1, 2, 3, ...; step " + std::to_string(i + 1) +
-                          " says " + std::to_string(migrations[i].version));
-    }
-    for (std::string_view table : migrations[i].creates) {
-      if (!IsTableName(table)) return StorageError("storage: invalid table name '" + std::string(table) + "'");
-      if (!tables.emplace(table).second) {
-        return StorageError("storage: table '" + std::string(table) + "' is declared twice");
-      }
-    }
-  }
-  return tables;
-}
-
 // The body of Migrate, inside its transaction.
 Result<int> ApplyMigrations(Connection& conn, std::span<const Migration> migrations, const std::string& path) {
   MERIDIAN_RETURN_IF_ERROR(conn.Exec("CREATE TABLE IF NOT EXISTS " + std::string(kVersionTable) +
@@ -466,13 +426,8 @@ Result<int> ApplyMigrations(Connection& conn, std::span<const Migration> migrati
       return conn.Error("cannot read the schema version", rc);
     }
   }
-  const int latest = migrations.empty() ? 0 : migrations.back().version;
-  if (version > latest) {
-    return StorageError("storage: " + path + " is at schema version " + std::to_string(version) +
-                        ", newer than this build of Meridian supports (" + std::to_string(latest) +
-                        "); run a newer Meridian or restore a backup");
-  }
-  if (version < 0) return StorageError("storage: " + path + " has an invalid schema version " + std::to_string(version));
+  const int latest = internal::LatestVersion(migrations);
+  if (version > latest || version < 0) return internal::UnusableVersionError(path, version, latest);
   if (version == latest) return latest;
 
   for (const Migration& step : migrations) {
@@ -504,9 +459,6 @@ Result<int> Migrate(Connection& conn, std::span<const Migration> migrations, con
   return version;
 }
 
-static_assert(kMigrations[std::size(kMigrations) - 1].version == kCurrentSchemaVersion,
-              "kCurrentSchemaVersion must be the version of the last migration");
-
 }  // namespace
 
 Result<std::unique_ptr<Storage>> OpenSqliteWithMigrations(const std::string& path,
@@ -514,7 +466,7 @@ Result<std::unique_ptr<Storage>> OpenSqliteWithMigrations(const std::string& pat
   if (sqlite3_threadsafe() == 0) return StorageError("storage: the SQLite library was built without thread support");
   auto shared = std::make_shared<Shared>();
   shared->path = path;
-  MERIDIAN_ASSIGN_OR_RETURN(shared->tables, DeclaredTables(migrations));
+  MERIDIAN_ASSIGN_OR_RETURN(shared->tables, internal::DeclaredTables(migrations));
   MERIDIAN_ASSIGN_OR_RETURN(shared->writer, Connection::Open(path, Connection::Role::kWriter));
   MERIDIAN_ASSIGN_OR_RETURN(shared->version, Migrate(*shared->writer, migrations, path));
   return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(shared)));

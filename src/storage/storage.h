@@ -12,8 +12,9 @@
 //    ever visible.
 //  - Tables are declared in schema.h; using an undeclared table is an error.
 //
-// Backends: SQLite in WAL mode (the embedded default, sqlite_storage.cpp); PostgreSQL comes
-// later behind the same interface.
+// Backends: SQLite in WAL mode (the embedded default, sqlite_storage.cpp) and PostgreSQL
+// (postgres_storage.cpp; several frontends of one region may share one database). Both give the
+// same answers to the same calls; storage_test.cpp runs one test suite against each.
 #pragma once
 
 #include <memory>
@@ -80,5 +81,17 @@ Result<std::unique_ptr<Storage>> OpenSqlite(const std::string& path);
 // and tools that exercise schema upgrades. The steps must be numbered 1, 2, 3, ... in order.
 Result<std::unique_ptr<Storage>> OpenSqliteWithMigrations(const std::string& path,
                                                           std::span<const Migration> migrations);
+
+// Connects to PostgreSQL with a libpq `conninfo` ("host=... dbname=..." or a postgresql:// URI;
+// multi-host lists with target_session_attrs=read-write follow a failover) and migrates the
+// session's current schema (the first in its search_path) to the current version. Any number of
+// Storage handles, in any number of processes, may share one database: their writers are
+// serialized by a transaction-level advisory lock, their readers read MVCC snapshots. The
+// conninfo may carry a password; it never appears in a Status message.
+Result<std::unique_ptr<Storage>> OpenPostgres(const std::string& conninfo);
+
+// As OpenPostgres, migrating with `migrations` (see OpenSqliteWithMigrations).
+Result<std::unique_ptr<Storage>> OpenPostgresWithMigrations(const std::string& conninfo,
+                                                            std::span<const Migration> migrations);
 
 }  // namespace meridian::storage

@@ -1,19 +1,31 @@
 #include "storage/storage.h"
 
+#include <libpq-fe.h>
+
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
+
+#include "storage/postgres_cluster.h"
+#include "storage/storage_copy.h"
+#include "storage/storage_spec.h"
 
 namespace meridian::storage {
 namespace {
@@ -22,26 +34,121 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kTable = tables::kMeta;
 
-// A fresh directory per test, removed afterwards.
-class StorageTest : public ::testing::Test {
+enum class Backend { kSqlite, kPostgres };
+
+void PrintTo(Backend backend, std::ostream* out) { *out << (backend == Backend::kSqlite ? "sqlite" : "postgres"); }
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return ::testing::PrintToString(info.param); }
+
+// The PostgreSQL server the tests of this binary share: $MERIDIAN_TEST_POSTGRES (a superuser
+// conninfo) if set, else a throwaway cluster started on first use and stopped at exit. Each test
+// gets a schema of its own in it.
+class TestPostgres {
+ public:
+  static TestPostgres& Get() {
+    static TestPostgres instance;
+    return instance;
+  }
+
+  bool available() const { return !conninfo_.empty(); }
+  const std::string& why_not() const { return why_not_; }
+  // The cluster this binary started (null when the server is external).
+  LocalPostgres* cluster() { return cluster_.get(); }
+  const std::string& conninfo() const { return conninfo_; }
+
+  // A new, empty schema.
+  std::string NewSchema() {
+    std::string schema = "test_" + std::to_string(getpid()) + "_" + std::to_string(++schemas_);
+    Status created = Execute("CREATE SCHEMA " + schema);
+    EXPECT_TRUE(created.ok()) << created.ToString();
+    return schema;
+  }
+  // The server's conninfo, for sessions working in `schema`.
+  std::string Conninfo(const std::string& schema) const { return conninfo_ + " options=-csearch_path=" + schema; }
+
+  Status Execute(const std::string& sql) {
+    if (cluster_ != nullptr) return cluster_->Execute(sql);
+    PGconn* conn = PQconnectdb(conninfo_.c_str());
+    PGresult* result = PQexec(conn, sql.c_str());
+    Status status = PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK
+                        ? Status::Ok()
+                        : Status("PostgresError", PQerrorMessage(conn));
+    PQclear(result);
+    PQfinish(conn);
+    return status;
+  }
+
+ private:
+  TestPostgres() {
+    if (const char* external = std::getenv("MERIDIAN_TEST_POSTGRES"); external != nullptr && *external != '\0') {
+      conninfo_ = external;
+      return;
+    }
+    std::string tmpl = (fs::temp_directory_path() / "meridian-pg-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      why_not_ = "cannot create a temporary directory";
+      return;
+    }
+    dir_ = tmpl;
+    auto cluster = LocalPostgres::Start({.directory = dir_.string(), .port = 0, .fsync = false});
+    if (!cluster.ok()) {
+      why_not_ = cluster.status().message();
+      return;
+    }
+    cluster_ = std::move(cluster).value();
+    conninfo_ = cluster_->Conninfo();
+  }
+  ~TestPostgres() {
+    cluster_.reset();  // stops the server
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<LocalPostgres> cluster_;
+  std::string conninfo_;
+  std::string why_not_;
+  int schemas_ = 0;
+};
+
+// Per test: a fresh directory (SQLite) or a fresh schema (PostgreSQL), so the same tests run
+// unchanged against both backends.
+class StorageTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "meridian-storage-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
     path_ = (dir_ / "meridian.db").string();
+    if (GetParam() == Backend::kPostgres) {
+      if (!TestPostgres::Get().available()) {
+        GTEST_SKIP() << "PostgreSQL tests skipped: no server (" << TestPostgres::Get().why_not()
+                     << "); scripts/install-deps.sh installs one, or set MERIDIAN_TEST_POSTGRES to a conninfo";
+      }
+      schema_ = TestPostgres::Get().NewSchema();
+      conninfo_ = TestPostgres::Get().Conninfo(schema_);
+    }
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  Result<std::unique_ptr<Storage>> OpenWith(std::span<const Migration> migrations) {
+    return GetParam() == Backend::kSqlite ? OpenSqliteWithMigrations(path_, migrations)
+                                          : OpenPostgresWithMigrations(conninfo_, migrations);
+  }
+
   std::unique_ptr<Storage> Open() {
-    auto storage = OpenSqlite(path_);
+    auto storage = OpenWith(kMigrations);
     EXPECT_TRUE(storage.ok()) << storage.status().ToString();
     return storage.ok() ? std::move(storage).value() : nullptr;
   }
 
   fs::path dir_;
-  std::string path_;
+  std::string path_;      // SQLite
+  std::string schema_;    // PostgreSQL
+  std::string conninfo_;  // PostgreSQL
 };
+
+// Tests of SQLite's files, and of PostgreSQL's server and connections.
+class SqliteStorageTest : public StorageTest {};
+class PostgresStorageTest : public StorageTest {};
 
 std::unique_ptr<Transaction> Write(Storage& storage) {
   auto txn = storage.BeginWrite();
@@ -70,13 +177,13 @@ std::vector<std::string> Keys(const Result<std::vector<Row>>& rows) {
   return keys;
 }
 
-TEST_F(StorageTest, FreshDatabaseIsAtCurrentVersion) {
+TEST_P(StorageTest, FreshDatabaseIsAtCurrentVersion) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   EXPECT_EQ(storage->SchemaVersion(), kCurrentSchemaVersion);
 }
 
-TEST_F(StorageTest, PutGetDelete) {
+TEST_P(StorageTest, PutGetDelete) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto txn = Write(*storage);
@@ -103,7 +210,7 @@ TEST_F(StorageTest, PutGetDelete) {
   EXPECT_EQ(GetOrDie(*reader, tables::kAccounts, "a"), "other table");
 }
 
-TEST_F(StorageTest, BinaryKeysAndValuesRoundTrip) {
+TEST_P(StorageTest, BinaryKeysAndValuesRoundTrip) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   const std::string key("k\0\xff\x80%_", 7);
@@ -122,7 +229,7 @@ TEST_F(StorageTest, BinaryKeysAndValuesRoundTrip) {
   EXPECT_EQ(GetOrDie(*reader, kTable, "empty value"), "");
 }
 
-TEST_F(StorageTest, InsertConflictsOnExistingKey) {
+TEST_P(StorageTest, InsertConflictsOnExistingKey) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto txn = Write(*storage);
@@ -139,7 +246,7 @@ TEST_F(StorageTest, InsertConflictsOnExistingKey) {
   EXPECT_EQ(GetOrDie(*txn, kTable, "k2"), "x");
 }
 
-TEST_F(StorageTest, UndeclaredTablesAreRejected) {
+TEST_P(StorageTest, UndeclaredTablesAreRejected) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto txn = Write(*storage);
@@ -153,7 +260,7 @@ TEST_F(StorageTest, UndeclaredTablesAreRejected) {
   ASSERT_TRUE(txn->Commit().ok());
 }
 
-TEST_F(StorageTest, ScanPrefixesAndPaging) {
+TEST_P(StorageTest, ScanPrefixesAndPaging) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto txn = Write(*storage);
@@ -184,7 +291,7 @@ TEST_F(StorageTest, ScanPrefixesAndPaging) {
 
 // Scan against a std::map model, over keys made of the bytes that trip up naive prefix
 // handling: NUL, 0x7f/0x80 (signedness), 0xff (no successor), and LIKE wildcards.
-TEST_F(StorageTest, ScanMatchesModelForAnyBytes) {
+TEST_P(StorageTest, ScanMatchesModelForAnyBytes) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   const std::string alphabet("\x00" "a%_\x7f\x80\xff", 7);
@@ -231,7 +338,7 @@ TEST_F(StorageTest, ScanMatchesModelForAnyBytes) {
   }
 }
 
-TEST_F(StorageTest, TransactionDestroyedWithoutCommitRollsBack) {
+TEST_P(StorageTest, TransactionDestroyedWithoutCommitRollsBack) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   {
@@ -252,7 +359,7 @@ TEST_F(StorageTest, TransactionDestroyedWithoutCommitRollsBack) {
   EXPECT_EQ(GetOrDie(*txn, kTable, "lost"), std::nullopt);
 }
 
-TEST_F(StorageTest, FinishedTransactionRefusesFurtherUse) {
+TEST_P(StorageTest, FinishedTransactionRefusesFurtherUse) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto txn = Write(*storage);
@@ -266,7 +373,7 @@ TEST_F(StorageTest, FinishedTransactionRefusesFurtherUse) {
   EXPECT_EQ(GetOrDie(*reader, kTable, "k2"), std::nullopt);
 }
 
-TEST_F(StorageTest, SecondWriteTransactionOnOneThreadIsAnErrorNotADeadlock) {
+TEST_P(StorageTest, SecondWriteTransactionOnOneThreadIsAnErrorNotADeadlock) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto first = Write(*storage);
@@ -280,7 +387,7 @@ TEST_F(StorageTest, SecondWriteTransactionOnOneThreadIsAnErrorNotADeadlock) {
   EXPECT_EQ(GetOrDie(*third, kTable, "k"), "v");
 }
 
-TEST_F(StorageTest, ReadTransactionRefusesWrites) {
+TEST_P(StorageTest, ReadTransactionRefusesWrites) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto reader = Read(*storage);
@@ -292,7 +399,7 @@ TEST_F(StorageTest, ReadTransactionRefusesWrites) {
   EXPECT_EQ(GetOrDie(*check, kTable, "k"), std::nullopt);
 }
 
-TEST_F(StorageTest, TransactionMayOutliveStorage) {
+TEST_P(StorageTest, TransactionMayOutliveStorage) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   auto txn = Write(*storage);
@@ -305,7 +412,7 @@ TEST_F(StorageTest, TransactionMayOutliveStorage) {
   EXPECT_EQ(GetOrDie(*Read(*storage), kTable, "k"), "v");
 }
 
-TEST_F(StorageTest, ReadTransactionSeesSnapshotFromItsBeginning) {
+TEST_P(StorageTest, ReadTransactionSeesSnapshotFromItsBeginning) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);
   {
@@ -340,7 +447,7 @@ TEST_F(StorageTest, ReadTransactionSeesSnapshotFromItsBeginning) {
 // Writers on several threads, through two Storage handles on the same file (as two processes
 // would be), each incrementing a counter: serialized writers lose no update. Readers running at
 // the same time see the counter only grow.
-TEST_F(StorageTest, ConcurrentWritersLoseNoUpdate) {
+TEST_P(StorageTest, ConcurrentWritersLoseNoUpdate) {
   auto first = Open();
   auto second = Open();
   ASSERT_NE(first, nullptr);
@@ -391,7 +498,7 @@ TEST_F(StorageTest, ConcurrentWritersLoseNoUpdate) {
   EXPECT_EQ(GetOrDie(*Read(*first), kTable, "counter"), std::to_string(kThreads * kIncrements));
 }
 
-TEST_F(StorageTest, DataPersistsAcrossReopen) {
+TEST_P(StorageTest, DataPersistsAcrossReopen) {
   {
     auto storage = Open();
     ASSERT_NE(storage, nullptr);
@@ -414,7 +521,7 @@ constexpr auto kNextMigrations = [] {
   return next;
 }();
 
-TEST_F(StorageTest, OpeningAnOlderDatabaseMigratesItAndKeepsData) {
+TEST_P(StorageTest, OpeningAnOlderDatabaseMigratesItAndKeepsData) {
   {
     auto old = Open();  // a database written by this build, at kCurrentSchemaVersion
     ASSERT_NE(old, nullptr);
@@ -424,7 +531,7 @@ TEST_F(StorageTest, OpeningAnOlderDatabaseMigratesItAndKeepsData) {
     // This build does not know the table the next version adds.
     EXPECT_EQ(Write(*old)->Put("widgets", "w", "1").type(), "StorageException");
   }
-  auto upgraded = OpenSqliteWithMigrations(path_, kNextMigrations);
+  auto upgraded = OpenWith(kNextMigrations);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   EXPECT_EQ((*upgraded)->SchemaVersion(), kNextVersion);
   auto txn = Write(**upgraded);
@@ -433,15 +540,15 @@ TEST_F(StorageTest, OpeningAnOlderDatabaseMigratesItAndKeepsData) {
   ASSERT_TRUE(txn->Commit().ok());
   txn.reset();
   upgraded = Status("x", "close");  // reopening at the next version again applies nothing
-  upgraded = OpenSqliteWithMigrations(path_, kNextMigrations);
+  upgraded = OpenWith(kNextMigrations);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   EXPECT_EQ(GetOrDie(*Read(**upgraded), "widgets", "w"), "1");
 }
 
 // A database made by a build that knew only the first step, opened by this build.
-TEST_F(StorageTest, OpeningAVersion1DatabaseMigratesItToCurrent) {
+TEST_P(StorageTest, OpeningAVersion1DatabaseMigratesItToCurrent) {
   {
-    auto v1 = OpenSqliteWithMigrations(path_, std::span(kMigrations).first(1));
+    auto v1 = OpenWith(std::span(kMigrations).first(1));
     ASSERT_TRUE(v1.ok()) << v1.status().ToString();
     EXPECT_EQ((*v1)->SchemaVersion(), 1);
     auto txn = Write(**v1);
@@ -462,19 +569,19 @@ TEST_F(StorageTest, OpeningAVersion1DatabaseMigratesItToCurrent) {
   ASSERT_TRUE(txn->Commit().ok());
 }
 
-TEST_F(StorageTest, NewerDatabaseIsRefused) {
+TEST_P(StorageTest, NewerDatabaseIsRefused) {
   {
-    auto future = OpenSqliteWithMigrations(path_, kNextMigrations);
+    auto future = OpenWith(kNextMigrations);
     ASSERT_TRUE(future.ok()) << future.status().ToString();
   }
-  auto storage = OpenSqlite(path_);
+  auto storage = OpenWith(kMigrations);
   ASSERT_FALSE(storage.ok());
   EXPECT_EQ(storage.status().type(), "StorageException");
   EXPECT_NE(storage.status().message().find("schema version " + std::to_string(kNextVersion)), std::string::npos) << storage.status().ToString();
   EXPECT_NE(storage.status().message().find("newer"), std::string::npos) << storage.status().ToString();
 }
 
-TEST_F(StorageTest, MalformedMigrationListsAreRejected) {
+TEST_P(SqliteStorageTest, MalformedMigrationListsAreRejected) {
   static constexpr std::string_view kBadName[] = {"bad name"};
   static constexpr std::string_view kReserved[] = {"schema_version"};
   static constexpr Migration kGap[] = {kMigrations[0], {3, kWidgetTables}};
@@ -483,13 +590,13 @@ TEST_F(StorageTest, MalformedMigrationListsAreRejected) {
   static constexpr Migration kReservedName[] = {{1, kReserved}};
   for (std::span<const Migration> list : {std::span<const Migration>(kGap), std::span<const Migration>(kTwice),
                                           std::span<const Migration>(kInvalid), std::span<const Migration>(kReservedName)}) {
-    auto storage = OpenSqliteWithMigrations(path_, list);
+    auto storage = OpenWith(list);
     EXPECT_FALSE(storage.ok());
   }
   EXPECT_FALSE(fs::exists(path_));  // rejected before touching the disk
 }
 
-TEST_F(StorageTest, GarbageFileIsAnErrorNotACrash) {
+TEST_P(SqliteStorageTest, GarbageFileIsAnErrorNotACrash) {
   {
     std::ofstream out(path_, std::ios::binary);
     for (int i = 0; i < 1000; ++i) out << "this is not a database ";
@@ -500,7 +607,7 @@ TEST_F(StorageTest, GarbageFileIsAnErrorNotACrash) {
   EXPECT_NE(storage.status().message().find("not a database"), std::string::npos) << storage.status().ToString();
 }
 
-TEST_F(StorageTest, CorruptedPagesAreAnErrorNotACrash) {
+TEST_P(SqliteStorageTest, CorruptedPagesAreAnErrorNotACrash) {
   {
     auto storage = Open();
     ASSERT_NE(storage, nullptr);
@@ -536,7 +643,7 @@ TEST_F(StorageTest, CorruptedPagesAreAnErrorNotACrash) {
   EXPECT_FALSE(damaged->Scan(kTable, "").ok());
 }
 
-TEST_F(StorageTest, UnopenablePathIsAnError) {
+TEST_P(SqliteStorageTest, UnopenablePathIsAnError) {
   auto storage = OpenSqlite((dir_ / "no-such-dir" / "x.db").string());
   ASSERT_FALSE(storage.ok());
   EXPECT_EQ(storage.status().type(), "StorageException");
@@ -564,8 +671,8 @@ std::string RowKey(int index) {
 
 // The child: commits transactions first..forever, each writing its row and "last", and
 // acknowledges each index on `fd` once Commit has returned OK. Never returns.
-[[noreturn]] void CommitForever(const std::string& path, int first, int fd) {
-  auto storage = OpenSqlite(path);
+[[noreturn]] void CommitForever(const std::function<Result<std::unique_ptr<Storage>>()>& open, int first, int fd) {
+  auto storage = open();
   if (!storage.ok()) _exit(2);
   for (int i = first;; ++i) {
     auto txn = (*storage)->BeginWrite();
@@ -580,7 +687,7 @@ std::string RowKey(int index) {
 
 // A child process commits and acknowledges writes and is SIGKILLed mid-stream; every
 // acknowledged write must be in the reopened database, and no transaction is half there.
-TEST_F(StorageTest, AcknowledgedCommitsSurviveKill9) {
+TEST_P(StorageTest, AcknowledgedCommitsSurviveKill9) {
   int next = 0;
   for (int kill_after : {25, 60, 140}) {
     int fds[2];
@@ -589,7 +696,7 @@ TEST_F(StorageTest, AcknowledgedCommitsSurviveKill9) {
     ASSERT_GE(child, 0);
     if (child == 0) {
       close(fds[0]);
-      CommitForever(path_, next, fds[1]);
+      CommitForever([this] { return OpenWith(kMigrations); }, next, fds[1]);
     }
     close(fds[1]);
     int acked = -1;
@@ -620,6 +727,393 @@ TEST_F(StorageTest, AcknowledgedCommitsSurviveKill9) {
     }
     next = last + 1;
   }
+}
+
+// Every row of every table, into a SQLite store and back into a fresh store of this backend.
+TEST_P(StorageTest, CopyStorageMovesEveryRowAndRefusesAFullDestination) {
+  auto source = Open();
+  ASSERT_NE(source, nullptr);
+  std::map<std::string, std::map<std::string, std::string>> expected;  // table -> rows
+  {
+    auto txn = Write(*source);
+    int n = 0;
+    for (const Migration& step : kMigrations) {
+      for (std::string_view table : step.creates) {
+        for (int i = 0; i < (table == kTable ? 1100 : 3); ++i) {  // kTable spans several pages
+          std::string key = "row/" + std::to_string(i) + std::string("\0\xff", 2);
+          std::string value = std::string(table) + std::string("\0\x80", 2) + std::to_string(n++);
+          ASSERT_TRUE(txn->Put(table, key, value).ok());
+          expected[std::string(table)][key] = value;
+        }
+      }
+    }
+    ASSERT_TRUE(txn->Put(kTable, "", "empty key").ok());
+    expected[std::string(kTable)][""] = "empty key";
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  auto middle = OpenSqlite((dir_ / "copy.db").string());
+  ASSERT_TRUE(middle.ok()) << middle.status().ToString();
+  auto counts = CopyStorage(*source, **middle);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ((*counts)[std::string(kTable)], 1101u);
+  EXPECT_EQ((*counts)[std::string(tables::kKmsGrants)], 3u);
+
+  // Back into a fresh store of this backend.
+  if (GetParam() == Backend::kSqlite) {
+    path_ = (dir_ / "back.db").string();
+  } else {
+    schema_ = TestPostgres::Get().NewSchema();
+    conninfo_ = TestPostgres::Get().Conninfo(schema_);
+  }
+  auto back = Open();
+  ASSERT_NE(back, nullptr);
+  ASSERT_TRUE(CopyStorage(**middle, *back).ok());
+  auto reader = Read(*back);
+  for (const auto& [table, rows] : expected) {
+    auto scanned = reader->Scan(table, "");
+    ASSERT_TRUE(scanned.ok()) << scanned.status().ToString();
+    std::map<std::string, std::string> got;
+    for (const Row& row : *scanned) got[row.key] = row.value;
+    EXPECT_EQ(got, rows) << table;
+  }
+  auto again = CopyStorage(*source, **middle);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().type(), "FailedPreconditionException") << again.status().ToString();
+  EXPECT_EQ(GetOrDie(*Read(**middle), kTable, ""), "empty key");  // nothing half-written
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StorageTest, ::testing::Values(Backend::kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, StorageTest, ::testing::Values(Backend::kPostgres), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteStorageTest, ::testing::Values(Backend::kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStorageTest, ::testing::Values(Backend::kPostgres), BackendName);
+
+// A loopback port where nothing listens (bound, never listening) while this object lives.
+class DeadPort {
+ public:
+  DeadPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~DeadPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// Two frontends (Storage handles, as two processes would hold) move money between accounts and
+// race to claim the same names, while readers on both check every snapshot. Serialized writers
+// lose no update and double-grant no claim; every snapshot is consistent (the total never moves).
+TEST_P(PostgresStorageTest, TwoFrontendsLoseNoUpdateAndReadersSeeConsistentSnapshots) {
+  auto first = Open();
+  auto second = Open();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  constexpr int kAccounts = 8, kStart = 100, kThreads = 4, kTransfers = 40, kClaims = 30;
+  {
+    auto txn = Write(*first);
+    for (int a = 0; a < kAccounts; ++a) ASSERT_TRUE(txn->Put(kTable, "acct/" + std::to_string(a), std::to_string(kStart)).ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  std::atomic<int> failures = 0, claims_won = 0, snapshots = 0;
+  std::atomic<bool> writing = true;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Storage& storage = t % 2 == 0 ? *first : *second;
+    threads.emplace_back([&storage, &failures, &claims_won, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < kTransfers; ++i) {
+        auto txn = storage.BeginWrite();
+        if (!txn.ok()) {
+          ++failures;
+          continue;
+        }
+        std::string from = "acct/" + std::to_string(rng() % kAccounts), to = "acct/" + std::to_string(rng() % kAccounts);
+        auto a = (*txn)->Get(kTable, from);
+        auto b = (*txn)->Get(kTable, to);
+        auto n = (*txn)->Get(kTable, "transfers");
+        if (!a.ok() || !b.ok() || !n.ok() || !a->has_value() || !b->has_value()) {
+          ++failures;
+          continue;
+        }
+        int amount = std::min<int>(std::stoi(**a), 1 + static_cast<int>(rng() % 20));
+        int count = n->has_value() ? std::stoi(**n) : 0;
+        if (from != to) {
+          if (!(*txn)->Put(kTable, from, std::to_string(std::stoi(**a) - amount)).ok() ||
+              !(*txn)->Put(kTable, to, std::to_string(std::stoi(**b) + amount)).ok()) {
+            ++failures;
+          }
+        }
+        if (!(*txn)->Put(kTable, "transfers", std::to_string(count + 1)).ok() || !(*txn)->Commit().ok()) ++failures;
+      }
+      for (int c = 0; c < kClaims; ++c) {  // every thread tries every claim; one may win each
+        auto txn = storage.BeginWrite();
+        if (!txn.ok()) {
+          ++failures;
+          continue;
+        }
+        Status inserted = (*txn)->Insert(kTable, "claim/" + std::to_string(c), std::to_string(t));
+        if (inserted.ok()) {
+          if ((*txn)->Commit().ok()) ++claims_won; else ++failures;
+        } else if (inserted.type() != "ConflictException") {
+          ++failures;
+        }
+      }
+    });
+  }
+  std::vector<std::thread> readers;
+  for (Storage* storage : {first.get(), second.get()}) {
+    readers.emplace_back([storage, &failures, &writing, &snapshots] {
+      while (writing) {
+        auto txn = storage->BeginRead();
+        if (!txn.ok()) {
+          ++failures;
+          continue;
+        }
+        auto rows = (*txn)->Scan(kTable, "acct/");
+        int total = 0;
+        if (rows.ok()) {
+          for (const Row& row : *rows) total += std::stoi(row.value);
+        }
+        auto again = (*txn)->Scan(kTable, "acct/");  // the same snapshot, later
+        if (!rows.ok() || !again.ok() || total != kAccounts * kStart || rows->size() != again->size()) ++failures;
+        for (size_t i = 0; rows.ok() && again.ok() && i < rows->size() && i < again->size(); ++i) {
+          if ((*rows)[i].value != (*again)[i].value) ++failures;
+        }
+        ++snapshots;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  writing = false;
+  for (auto& reader : readers) reader.join();
+
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(snapshots, 0);
+  EXPECT_EQ(claims_won, kClaims);
+  auto reader = Read(*second);
+  EXPECT_EQ(GetOrDie(*reader, kTable, "transfers"), std::to_string(kThreads * kTransfers));
+  EXPECT_EQ(Keys(reader->Scan(kTable, "claim/")).size(), static_cast<size_t>(kClaims));
+}
+
+// A writer on one frontend waits for the writer on another and then sees its write.
+TEST_P(PostgresStorageTest, WriterOnOneFrontendWaitsForTheOtherAndSeesItsWrite) {
+  auto first = Open();
+  auto second = Open();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  auto holder = Write(*first);
+  ASSERT_TRUE(holder->Put(kTable, "n", "1").ok());
+  std::atomic<bool> committed = false;
+  std::optional<std::string> seen;
+  bool began_after_commit = false;
+  std::thread waiter([&] {
+    auto txn = Write(*second);
+    began_after_commit = committed.load();
+    seen = GetOrDie(*txn, kTable, "n");
+    ASSERT_TRUE(txn->Put(kTable, "n", std::to_string(std::stoi(seen.value_or("0")) + 1)).ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  committed = true;
+  ASSERT_TRUE(holder->Commit().ok());
+  waiter.join();
+  EXPECT_TRUE(began_after_commit);
+  EXPECT_EQ(seen, "1");
+  EXPECT_EQ(GetOrDie(*Read(*first), kTable, "n"), "2");
+}
+
+// A read transaction on one frontend keeps its snapshot while another frontend commits.
+TEST_P(PostgresStorageTest, ReaderKeepsItsSnapshotWhileAnotherFrontendCommits) {
+  auto first = Open();
+  auto second = Open();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  {
+    auto txn = Write(*first);
+    ASSERT_TRUE(txn->Put(kTable, "k", "old").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  auto reader = Read(*first);  // nothing read yet: the snapshot is pinned by BeginRead
+  {
+    auto txn = Write(*second);
+    ASSERT_TRUE(txn->Put(kTable, "k", "new").ok());
+    ASSERT_TRUE(txn->Put(kTable, "k2", "added").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  EXPECT_EQ(GetOrDie(*reader, kTable, "k"), "old");
+  EXPECT_EQ(Keys(reader->Scan(kTable, "k")), std::vector<std::string>{"k"});
+  EXPECT_TRUE(reader->Commit().ok());
+  EXPECT_EQ(GetOrDie(*Read(*first), kTable, "k"), "new");
+}
+
+// Frontends starting at once against an empty schema: one migrates, all open at the current
+// version.
+TEST_P(PostgresStorageTest, FrontendsStartingTogetherMigrateOnce) {
+  std::vector<std::unique_ptr<Storage>> opened(4);
+  std::vector<std::thread> threads;
+  for (auto& slot : opened) {
+    threads.emplace_back([&slot, this] {
+      auto storage = OpenWith(kMigrations);
+      EXPECT_TRUE(storage.ok()) << storage.status().ToString();
+      if (storage.ok()) slot = std::move(storage).value();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (auto& storage : opened) {
+    ASSERT_NE(storage, nullptr);
+    EXPECT_EQ(storage->SchemaVersion(), kCurrentSchemaVersion);
+  }
+  auto txn = Write(*opened[0]);
+  ASSERT_TRUE(txn->Put(tables::kKmsGrants, "g", "1").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  EXPECT_EQ(GetOrDie(*Read(*opened[3]), tables::kKmsGrants, "g"), "1");
+}
+
+// The server restarts (and crashes): the next transactions reconnect, nothing acknowledged is
+// lost, and a transaction caught by the restart fails instead of hanging or half-committing.
+TEST_P(PostgresStorageTest, ReconnectsAfterTheServerRestarts) {
+  LocalPostgres* cluster = TestPostgres::Get().cluster();
+  if (cluster == nullptr) GTEST_SKIP() << "needs the cluster this test binary starts (MERIDIAN_TEST_POSTGRES is set)";
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  {
+    // Several transactions at once, so the pool holds several connections the restart breaks.
+    auto w = Write(*storage);
+    auto r1 = Read(*storage);
+    auto r2 = Read(*storage);
+    ASSERT_TRUE(w->Put(kTable, "before", "1").ok());
+    ASSERT_TRUE(w->Commit().ok());
+  }
+  auto caught = Write(*storage);
+  ASSERT_TRUE(caught->Put(kTable, "caught", "1").ok());
+
+  ASSERT_TRUE(cluster->Stop().ok());
+  auto down = storage->BeginRead();
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.status().type(), "StorageException");
+  EXPECT_NE(down.status().message().find("cannot connect"), std::string::npos) << down.status().ToString();
+  ASSERT_TRUE(cluster->Restart().ok());
+
+  EXPECT_FALSE(caught->Commit().ok());
+  caught.reset();
+  {
+    auto txn = Write(*storage);
+    EXPECT_EQ(GetOrDie(*txn, kTable, "before"), "1");
+    EXPECT_EQ(GetOrDie(*txn, kTable, "caught"), std::nullopt);
+    ASSERT_TRUE(txn->Put(kTable, "after", "1").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  // A crash (immediate stop: no shutdown checkpoint) loses no acknowledged commit either.
+  ASSERT_TRUE(cluster->Stop(/*immediate=*/true).ok());
+  ASSERT_TRUE(cluster->Restart().ok());
+  auto reader = Read(*storage);
+  EXPECT_EQ(GetOrDie(*reader, kTable, "before"), "1");
+  EXPECT_EQ(GetOrDie(*reader, kTable, "after"), "1");
+}
+
+// libpq multi-host conninfo: the first host is down, target_session_attrs=read-write picks the
+// live primary; both conninfo forms.
+TEST_P(PostgresStorageTest, MultiHostConninfoSkipsADeadHost) {
+  LocalPostgres* cluster = TestPostgres::Get().cluster();
+  if (cluster == nullptr) GTEST_SKIP() << "needs the cluster this test binary starts (MERIDIAN_TEST_POSTGRES is set)";
+  DeadPort dead;
+  ASSERT_NE(dead.port(), 0);
+  const std::string live = std::to_string(cluster->port());
+  const std::string forms[] = {
+      "host=127.0.0.1,127.0.0.1 port=" + std::to_string(dead.port()) + "," + live +
+          " user=postgres password=" + cluster->password() +
+          " dbname=postgres target_session_attrs=read-write options=-csearch_path=" + schema_,
+      "postgresql://postgres:" + cluster->password() + "@127.0.0.1:" + std::to_string(dead.port()) + ",127.0.0.1:" + live +
+          "/postgres?target_session_attrs=read-write&options=-csearch_path%3D" + schema_,
+  };
+  int n = 0;
+  for (const std::string& conninfo : forms) {
+    auto spec = StorageSpec::Parse(conninfo.starts_with("postgresql://") ? conninfo : "postgres:" + conninfo, "unused");
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    auto storage = OpenStorage(*spec);
+    ASSERT_TRUE(storage.ok()) << storage.status().ToString();
+    auto txn = Write(**storage);
+    ASSERT_TRUE(txn->Put(kTable, "form/" + std::to_string(n++), "1").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  // Both wrote to this test's schema on the live server.
+  EXPECT_EQ(Keys(Read(*Open())->Scan(kTable, "form/")), (std::vector<std::string>{"form/0", "form/1"}));
+}
+
+TEST_P(PostgresStorageTest, UnreachableServerIsAnErrorWithoutThePassword) {
+  DeadPort dead;
+  auto storage = OpenPostgres("host=127.0.0.1 port=" + std::to_string(dead.port()) +
+                              " user=postgres password=hunter2-secret connect_timeout=2");
+  ASSERT_FALSE(storage.ok());
+  EXPECT_EQ(storage.status().type(), "StorageException");
+  EXPECT_NE(storage.status().message().find("cannot connect"), std::string::npos) << storage.status().ToString();
+  EXPECT_EQ(storage.status().message().find("hunter2"), std::string::npos) << storage.status().ToString();
+  // A malformed migration list is refused before any connection is tried.
+  static constexpr Migration kGap[] = {kMigrations[0], {3, kWidgetTables}};
+  auto malformed = OpenPostgresWithMigrations("host=127.0.0.1 port=" + std::to_string(dead.port()), kGap);
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_NE(malformed.status().message().find("migration steps"), std::string::npos) << malformed.status().ToString();
+}
+
+// The keys are bytea: ordering is bytewise, exactly as SQLite's, whatever the database's
+// collation; checked here against std::string order with bytes that collations reorder.
+TEST_P(PostgresStorageTest, KeysOrderBytewiseWhateverTheCollation) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  std::vector<std::string> keys = {"B", "a", "A", "b", "_", "\xc3\xa9", "e", "E", "10", "9", std::string("a\0b", 3), "a b"};
+  auto txn = Write(*storage);
+  for (const std::string& key : keys) ASSERT_TRUE(txn->Put(kTable, key, "v").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(Keys(Read(*storage)->Scan(kTable, "")), keys);
+}
+
+TEST(StorageSpecTest, ParsesEveryForm) {
+  auto sqlite = StorageSpec::Parse("sqlite", "/data/meridian.db");
+  ASSERT_TRUE(sqlite.ok());
+  EXPECT_EQ(sqlite->backend, StorageSpec::Backend::kSqlite);
+  EXPECT_EQ(sqlite->location, "/data/meridian.db");
+  EXPECT_EQ(StorageSpec::Parse("", "/d.db")->location, "/d.db");
+  auto path = StorageSpec::Parse("sqlite:/tmp/x.db", "/d.db");
+  ASSERT_TRUE(path.ok());
+  EXPECT_EQ(path->location, "/tmp/x.db");
+  auto uri = StorageSpec::Parse("postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write", "/d.db");
+  ASSERT_TRUE(uri.ok());
+  EXPECT_EQ(uri->backend, StorageSpec::Backend::kPostgres);
+  EXPECT_EQ(uri->location, "postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write");
+  auto conninfo = StorageSpec::Parse("postgres:host=h dbname=d", "/d.db");
+  ASSERT_TRUE(conninfo.ok());
+  EXPECT_EQ(conninfo->backend, StorageSpec::Backend::kPostgres);
+  EXPECT_EQ(conninfo->location, "host=h dbname=d");
+  for (std::string_view bad : {"mysql://x", "sqlite:", "postgres:", "/path/without/scheme"}) {
+    auto parsed = StorageSpec::Parse(bad, "/d.db");
+    EXPECT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.status().type(), "ValidationException") << bad;
+  }
+}
+
+TEST(StorageSpecTest, RedactedHidesPasswords) {
+  auto redacted = [](std::string_view spec) { return StorageSpec::Parse(spec, "/d.db")->Redacted(); };
+  EXPECT_EQ(redacted("postgres://meridian:s3cret@db1:5432,db2/m"), "postgres://meridian:***@db1:5432,db2/m");
+  EXPECT_EQ(redacted("postgresql://db/m?user=u&password=s3cret&sslmode=require"),
+            "postgresql://db/m?user=u&password=***&sslmode=require");
+  EXPECT_EQ(redacted("postgres:host=db password=s3cret user=u"), "postgres:host=db password=*** user=u");
+  EXPECT_EQ(redacted("postgres:host=db password = 'with space' user=u"), "postgres:host=db password = *** user=u");
+  EXPECT_EQ(redacted("postgres://db/m"), "postgres://db/m");
+  EXPECT_EQ(redacted("sqlite:/x.db"), "sqlite:/x.db");
+  auto bad = StorageSpec::Parse("mysql://u:s3cret@h/x", "/d.db");
+  EXPECT_EQ(bad.status().message().find("s3cret"), std::string::npos) << bad.status().ToString();
 }
 
 }  // namespace
