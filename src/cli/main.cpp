@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/analyze_command.h"
 #include "cli/audit_command.h"
 #include "cli/ca_command.h"
 #include "cli/commands.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   meridian::cli::RegisterCaCommands(app, exit_code);
   meridian::cli::RegisterPolicyCommands(app, exit_code);
   meridian::cli::RegisterStatusCommand(app, exit_code);
+  meridian::cli::RegisterAnalyzeCommands(app, exit_code);
   meridian::cli::RegisterStorageCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

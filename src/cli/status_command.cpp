@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -120,6 +121,7 @@ void PrintJson(const std::vector<RegionAnswer>& answers) {
 int RunStatus(const StatusOptions& o) {
   std::vector<std::pair<std::string, std::string>> targets;  // region, endpoint
   sigv4::Credentials credentials;
+  std::string ca_bundle = o.ca_bundle;
   if (!o.data_dir.empty()) {
     auto cluster = ClusterFile::Load(o.data_dir + "/cluster.json");
     if (!cluster.ok()) {
@@ -128,6 +130,9 @@ int RunStatus(const StatusOptions& o) {
     }
     credentials = sigv4::Credentials::Make(cluster->admin_access_key_id, cluster->admin_secret_access_key);
     for (const auto& [region, endpoint] : cluster->region_endpoints) targets.emplace_back(region, endpoint);
+    // `up --tls`: the deployment CA in DIR/ca signs the endpoints' certificates.
+    const std::string deployment_ca = o.data_dir + "/ca/ca-cert.pem";
+    if (ca_bundle.empty() && std::filesystem::exists(deployment_ca)) ca_bundle = deployment_ca;
   } else {
     if (o.endpoint.empty() || o.region.empty()) {
       std::cerr << "meridian status: give --data-dir, or --endpoint and --region\n";
@@ -142,7 +147,7 @@ int RunStatus(const StatusOptions& o) {
     targets.emplace_back(o.region, o.endpoint);
   }
   std::vector<RegionAnswer> answers;
-  for (const auto& [region, endpoint] : targets) answers.push_back(Ask(region, endpoint, credentials, o.ca_bundle));
+  for (const auto& [region, endpoint] : targets) answers.push_back(Ask(region, endpoint, credentials, ca_bundle));
   if (o.json)
     PrintJson(answers);
   else

@@ -53,6 +53,7 @@ struct UpOptions {
   std::string audit = "fail-closed";
   std::string storage = "sqlite";  // "sqlite", "postgres" (a cluster of up's own), or a spec
   std::vector<std::string> quotas;  // server/quota.h ApplyQuotaSetting forms; none: quotas off
+  bool tls = false;  // client listeners (regions and edge) serve HTTPS (TLS 1.3) with the deployment CA
 };
 
 std::vector<std::string> SplitRegions(const std::string& list) {
@@ -120,7 +121,7 @@ int RunUp(const UpOptions& o) {
   for (const auto& r : regions)
     if (!server::IsValidRegionName(r)) return fail("'" + r + "' is not a region name like us-east-1");
   if (!server::IsLoopbackAddress(o.address))
-    return fail("--address must be a loopback address: `up` serves plaintext HTTP for local use");
+    return fail("--address must be a loopback address: `up` is a local deployment");
   if (static_cast<size_t>(o.port) + regions.size() + 1 > 65536) return fail("--port leaves no room for every region");
   // One region listens on --port itself; several listen on the ports after it, behind an edge
   // endpoint on --port that routes by the region a request is signed for.
@@ -156,9 +157,11 @@ int RunUp(const UpOptions& o) {
   auto passphrase = EnsurePassphraseFile(dir + "/root-passphrase");
   if (!passphrase.ok()) return fail(passphrase.status().message());
 
-  // Several regions talk over mutual TLS: a deployment CA (made once) and a certificate per region.
+  // Several regions talk over mutual TLS, and --tls serves HTTPS to clients: a deployment CA (made
+  // once) and a certificate per region.
   const std::string ca_dir = dir + "/ca";
-  if (edge) {
+  const std::string scheme = o.tls ? "https://" : "http://";
+  if (edge || o.tls) {
     if (!std::filesystem::exists(tls::CaFilesIn(ca_dir).certificate)) {
       tls::CaOptions ca;
       ca.common_name = "Meridian local deployment CA";
@@ -212,11 +215,11 @@ int RunUp(const UpOptions& o) {
       if (!server::ApplyQuotaSetting(q, cfg.quotas))
         return fail("--quota " + q + " is not aws, CLASS=RATE or CLASS=RATE:BURST (classes: symmetric_crypto, "
                     "kms_management, secrets_read, secrets_write, iam)");
-    cfg.listeners.push_back({o.address, region_port(i), "", false});
+    cfg.listeners.push_back({o.address, region_port(i), "", o.tls});
     // IAM is global (iam/global_iam.h): its home is the first region of --regions.
     cfg.iam_home_region = regions[0];
-    cfg.iam_home_endpoint = "http://" + o.address + ":" + std::to_string(region_port(0));
-    if (edge) {
+    cfg.iam_home_endpoint = scheme + o.address + ":" + std::to_string(region_port(0));
+    if (edge || o.tls) {
       tls::RegionCertificateOptions cert;
       cert.region = regions[i];
       cert.dns_names = {"localhost"};
@@ -224,6 +227,8 @@ int RunUp(const UpOptions& o) {
       auto files = tls::IssueRegionCertificateFiles(ca_dir, cert, dir + "/" + regions[i] + "/tls");
       if (!files.ok()) return fail(files.status().message());
       cfg.tls = {tls::CaFilesIn(ca_dir).certificate, files->certificate, files->private_key};
+    }
+    if (edge) {
       cfg.peer_listener = server::ListenerConfig{o.address, peer_port(i), "", true};
       for (size_t j = 0; j < regions.size(); ++j)
         if (j != i)
@@ -234,7 +239,7 @@ int RunUp(const UpOptions& o) {
     ::chmod(cfg.data_dir.c_str(), 0700);
     if (Status st = WriteFileAtomically(cfg.data_dir + "/server.json", cfg.ToJson(), 0600); !st.ok())
       return fail(st.message());
-    cluster.region_endpoints[regions[i]] = "http://" + o.address + ":" + std::to_string(region_port(i));
+    cluster.region_endpoints[regions[i]] = scheme + o.address + ":" + std::to_string(region_port(i));
     children.push_back({regions[i], region_port(i), -1});
   }
   if (Status st = cluster.Save(cluster_path); !st.ok()) return fail(st.message());
@@ -305,15 +310,26 @@ int RunUp(const UpOptions& o) {
     lo.address = o.address;
     lo.port = o.port;
     lo.threads = 2;
+    if (o.tls) {
+      // The edge answers HTTPS with the first region's certificate (the supervisor holds every
+      // region's files anyway) and forwards over TLS, checking each region's certificate.
+      const auto first = tls::RegionFilesIn(dir + "/" + regions.front() + "/tls", regions.front());
+      lo.tls = tls::TlsServerConfig{first.certificate, first.private_key, "", false};
+      if (Status st = router->UseTls(tls::TlsClientConfig{tls::CaFilesIn(ca_dir).certificate, "", ""}); !st.ok())
+        return stop_all(fail("edge endpoint: " + st.message()));
+    }
     edge_listener = std::make_unique<server::HttpListener>(
         lo, [r = router.get()](const server::HttpRequest& q, server::HttpResponse& a) { r->Handle(q, a); });
     if (Status st = edge_listener->Start(); !st.ok()) return stop_all(fail("edge endpoint: " + st.message()));
-    std::cout << "meridian: edge http://" << o.address << ":" << o.port << " (routes by the signed region)\n";
+    std::cout << "meridian: edge " << scheme << o.address << ":" << o.port << " (routes by the signed region)\n";
   }
   std::cout << "meridian: account " << cluster.account_id << "\n";
   for (const auto& [region, endpoint] : cluster.region_endpoints)
     std::cout << "meridian: " << region << " " << endpoint << "\n";
   std::cout << "meridian: credentials in " << cluster_path << "\n";
+  if (o.tls)
+    std::cout << "meridian: CA bundle " << tls::CaFilesIn(ca_dir).certificate
+              << " (aws --ca-bundle, AWS_CA_BUNDLE, boto3 verify=)\n";
   std::cout << "meridian: ready" << std::endl;
 
   while (true) {
@@ -352,6 +368,9 @@ void RegisterUpCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--quota", o->quotas,
                   "Request quotas per account (token buckets; off unless given): aws (AWS's default rates), "
                   "or CLASS=RATE[:BURST], e.g. symmetric_crypto=100:200; repeatable");
+  cmd->add_flag("--tls", o->tls,
+                "Serve HTTPS (TLS 1.3 only) on the region and edge endpoints, with certificates from the "
+                "deployment CA in DIR/ca; the CA bundle path is printed for --ca-bundle");
   cmd->add_option("--audit", o->audit,
                   "Audit trail policy: fail-closed (refuse requests that cannot be recorded), best-effort, or off")
       ->check(CLI::IsMember({"fail-closed", "best-effort", "off"}))

@@ -57,6 +57,21 @@ Status CreateUser(Call& c) {
   return Status::Ok();
 }
 
+// Writes {"<member>": [the page of `items` the request's Marker/MaxItems select], "IsTruncated",
+// "Marker"}: the shape of every IAM List* output.
+template <typename Items, typename WriteItem>
+Status WritePagedArray(Call& c, const char* member, const Items& items, WriteItem write_item) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, items.size()));
+  c.w.StartObject();
+  c.w.Key(member);
+  c.w.StartArray();
+  for (size_t i = page.begin; i < page.end; ++i) write_item(items[i]);
+  c.w.EndArray();
+  WritePageEnd(c.w, page);
+  c.w.EndObject();
+  return Status::Ok();
+}
+
 Status GetUser(Call& c) {
   auto named = c.args.Opt("UserName");
   std::string name;
@@ -86,19 +101,11 @@ Status GetUser(Call& c) {
 
 Status ListEntities(Call& c, EntityKind kind, const char* member) {
   MERIDIAN_ASSIGN_OR_RETURN(auto all, c.dir.List(kind, c.account(), c.args.Opt("PathPrefix").value_or("/")));
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, all.size()));
-  c.w.StartObject();
-  c.w.Key(member);
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
-    if (kind == EntityKind::kUser) WriteUser(c.w, all[i]);
-    else if (kind == EntityKind::kGroup) WriteGroup(c.w, all[i]);
-    else WriteRole(c.w, all[i]);
-  }
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  return WritePagedArray(c, member, all, [&](const auto& item) {
+    if (kind == EntityKind::kUser) WriteUser(c.w, item);
+    else if (kind == EntityKind::kGroup) WriteGroup(c.w, item);
+    else WriteRole(c.w, item);
+  });
 }
 
 Status DeleteEntity(Call& c, EntityKind kind) {
@@ -183,15 +190,7 @@ Status ListGroupsForUser(Call& c) {
     auto group = c.dir.Get(EntityKind::kGroup, c.account(), g);
     if (group.ok()) groups.push_back(std::move(*group));
   }
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, groups.size()));
-  c.w.StartObject();
-  c.w.Key("Groups");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) WriteGroup(c.w, groups[i]);
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  return WritePagedArray(c, "Groups", groups, [&](const auto& item) { WriteGroup(c.w, item); });
 }
 
 Status CreateRole(Call& c) {
@@ -264,15 +263,7 @@ Status ListInline(Call& c, EntityKind kind) {
   MERIDIAN_ASSIGN_OR_RETURN(auto e, c.dir.Get(kind, c.account(), name));
   std::vector<std::string> names;
   for (const auto& [n, d] : e.inline_policies) names.push_back(n);
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, names.size()));
-  c.w.StartObject();
-  c.w.Key("PolicyNames");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) c.w.String(names[i]);
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  return WritePagedArray(c, "PolicyNames", names, [&](const auto& item) { c.w.String(item); });
 }
 
 // ---- Managed policies and attachments.
@@ -310,15 +301,7 @@ Status ListPolicies(Call& c) {
   if (scope != "AWS")  // Meridian holds no AWS managed policies
     for (auto& p : all)
       if (!only_attached.value_or(false) || p.attachment_count > 0) policies.push_back(std::move(p));
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, policies.size()));
-  c.w.StartObject();
-  c.w.Key("Policies");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) WritePolicy(c.w, policies[i]);
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  return WritePagedArray(c, "Policies", policies, [&](const auto& item) { WritePolicy(c.w, item); });
 }
 
 Status DeletePolicy(Call& c) {
@@ -409,20 +392,12 @@ Status ListAttached(Call& c, EntityKind kind) {
     auto parsed = records::ParseIamArn(arn);
     if (parsed && parsed->path.compare(0, prefix.size(), prefix) == 0) attached.emplace_back(parsed->name, arn);
   }
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, attached.size()));
-  c.w.StartObject();
-  c.w.Key("AttachedPolicies");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return WritePagedArray(c, "AttachedPolicies", attached, [&](const auto& item) {
     c.w.StartObject();
-    Str(c.w, "PolicyName", attached[i].first);
-    Str(c.w, "PolicyArn", attached[i].second);
+    Str(c.w, "PolicyName", item.first);
+    Str(c.w, "PolicyArn", item.second);
     c.w.EndObject();
-  }
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  });
 }
 
 Status PutBoundary(Call& c, EntityKind kind) {
@@ -471,22 +446,14 @@ Status DeleteAccessKey(Call& c) {
 Status ListAccessKeys(Call& c) {
   MERIDIAN_ASSIGN_OR_RETURN(std::string user, UserNameOrCaller(c));
   MERIDIAN_ASSIGN_OR_RETURN(auto keys, c.dir.ListAccessKeys(c.account(), user));
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, keys.size()));
-  c.w.StartObject();
-  c.w.Key("AccessKeyMetadata");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return WritePagedArray(c, "AccessKeyMetadata", keys, [&](const auto& item) {
     c.w.StartObject();
-    Str(c.w, "UserName", keys[i].user_name);
-    Str(c.w, "AccessKeyId", keys[i].access_key_id);
-    Str(c.w, "Status", keys[i].status);
-    WriteTime(c.w, "CreateDate", keys[i].create_date);
+    Str(c.w, "UserName", item.user_name);
+    Str(c.w, "AccessKeyId", item.access_key_id);
+    Str(c.w, "Status", item.status);
+    WriteTime(c.w, "CreateDate", item.create_date);
     c.w.EndObject();
-  }
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  });
 }
 
 // ---- MFA.
@@ -546,21 +513,13 @@ Status ListMFADevices(Call& c) {
     return Status::Ok();
   }
   MERIDIAN_ASSIGN_OR_RETURN(auto devices, c.dir.ListMfaDevices(c.account(), user));
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, devices.size()));
-  c.w.StartObject();
-  c.w.Key("MFADevices");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return WritePagedArray(c, "MFADevices", devices, [&](const auto& item) {
     c.w.StartObject();
-    Str(c.w, "UserName", devices[i].user_name);
-    Str(c.w, "SerialNumber", devices[i].serial_number);
-    WriteTime(c.w, "EnableDate", devices[i].enable_date);
+    Str(c.w, "UserName", item.user_name);
+    Str(c.w, "SerialNumber", item.serial_number);
+    WriteTime(c.w, "EnableDate", item.enable_date);
     c.w.EndObject();
-  }
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  });
 }
 
 Status ListVirtualMFADevices(Call& c) {
@@ -571,27 +530,19 @@ Status ListVirtualMFADevices(Call& c) {
   std::vector<MfaDevice> devices;
   for (auto& d : all)
     if (status == "Any" || (status == "Assigned") == !d.user_name.empty()) devices.push_back(std::move(d));
-  MERIDIAN_ASSIGN_OR_RETURN(auto page, Paginate(c.args, devices.size()));
-  c.w.StartObject();
-  c.w.Key("VirtualMFADevices");
-  c.w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return WritePagedArray(c, "VirtualMFADevices", devices, [&](const auto& item) {
     c.w.StartObject();
-    Str(c.w, "SerialNumber", devices[i].serial_number);
-    if (!devices[i].user_name.empty()) {
-      auto user = c.dir.Get(EntityKind::kUser, c.account(), devices[i].user_name);
+    Str(c.w, "SerialNumber", item.serial_number);
+    if (!item.user_name.empty()) {
+      auto user = c.dir.Get(EntityKind::kUser, c.account(), item.user_name);
       if (user.ok()) {
         c.w.Key("User");
         WriteUser(c.w, *user);
       }
-      WriteTime(c.w, "EnableDate", devices[i].enable_date);
+      WriteTime(c.w, "EnableDate", item.enable_date);
     }
     c.w.EndObject();
-  }
-  c.w.EndArray();
-  WritePageEnd(c.w, page);
-  c.w.EndObject();
-  return Status::Ok();
+  });
 }
 
 const std::unordered_map<std::string_view, Handler>& Handlers() {

@@ -20,7 +20,6 @@ Status KmsService::Impl::CreateKey(const JsonRequest& req, const Caller& caller,
                                                                "EXTERNAL_KEY_STORE"}));
   MERIDIAN_ASSIGN_OR_RETURN(auto multi_region, req.OptBool("MultiRegion"));
   MERIDIAN_ASSIGN_OR_RETURN(auto bypass, req.OptBool("BypassPolicyLockoutSafetyCheck"));
-  (void)bypass;  // the lockout safety check arrives with the IAM engine
   MERIDIAN_ASSIGN_OR_RETURN(auto custom_store, req.OptString("CustomKeyStoreId", 1, 64));
   MERIDIAN_ASSIGN_OR_RETURN(auto tags, ParseTags(req));
   if (spec && cmk_spec)
@@ -50,6 +49,7 @@ Status KmsService::Impl::CreateKey(const JsonRequest& req, const Caller& caller,
   r.key_spec = key_spec;
   r.creation_ms = clock_.NowMillis();
   r.policy = policy ? *policy : DefaultKeyPolicy(opts_.partition, caller.account_id);
+  if (policy && !bypass.value_or(false)) MERIDIAN_RETURN_IF_ERROR(CheckPolicyLockout(r.policy, r.arn, caller));
   MERIDIAN_RETURN_IF_ERROR(MergeTags(r.tags, tags));
 
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginWrite());

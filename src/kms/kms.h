@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -114,6 +115,12 @@ class KmsService {
   using AuthorizationResource = iam::AuthorizationResource;
   std::optional<AuthorizationResource> ResourceFor(std::string_view operation, const rapidjson::Value& request,
                                                    const Caller& caller);
+
+  // ---- Read-only enumeration for analysis tools (`meridian analyze blast-radius`): the ARNs of
+  // every key `account_id` holds in this region, whatever its state, in key-id order. Runs the
+  // service's own ListKeys page by page; reads only, changes nothing, and is not itself an
+  // authorized call (the caller of the tool was authorized for its own operation).
+  Result<std::vector<std::string>> KeyArnsForAnalysis(const std::string& account_id);
 
   // ---- Multi-Region replication. Registers the handlers that apply other regions' changes
   // (replicas created, material added by rotation, shared properties, configuration,

@@ -23,6 +23,30 @@ Status KmsService::Handle(std::string_view operation, const rapidjson::Value& re
 
 Result<int> KmsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
 
+Result<std::vector<std::string>> KmsService::KeyArnsForAnalysis(const std::string& account_id) {
+  const Caller owner{account_id, "arn:aws:iam::" + account_id + ":root", ""};
+  std::vector<std::string> arns;
+  std::string marker;
+  while (true) {
+    rapidjson::Document request(rapidjson::kObjectType);
+    request.AddMember("Limit", 1000, request.GetAllocator());
+    if (!marker.empty())
+      request.AddMember("Marker", rapidjson::Value(marker.c_str(), request.GetAllocator()), request.GetAllocator());
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    MERIDIAN_RETURN_IF_ERROR(Handle("ListKeys", request, owner, w));
+    rapidjson::Document page;
+    page.Parse(sb.GetString(), sb.GetSize());
+    if (page.HasParseError() || !page.IsObject() || !page.HasMember("Keys") || !page["Keys"].IsArray())
+      return Status("InternalFailure", "ListKeys answered with an unexpected document", 500);
+    for (const auto& k : page["Keys"].GetArray())
+      if (k.IsObject() && k.HasMember("KeyArn") && k["KeyArn"].IsString()) arns.emplace_back(k["KeyArn"].GetString());
+    if (!page.HasMember("NextMarker") || !page["NextMarker"].IsString()) break;
+    marker = page["NextMarker"].GetString();
+  }
+  return arns;
+}
+
 Result<KmsService::DataKey> KmsService::GenerateDataKeyFor(const Caller& caller, const std::string& key_id,
                                                            const Context& context, size_t number_of_bytes) {
   return impl_->GenerateDataKeyFor(caller, key_id, context, number_of_bytes);

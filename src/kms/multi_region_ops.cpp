@@ -51,7 +51,6 @@ Status KmsService::Impl::ReplicateKey(const JsonRequest& req, const Caller& call
   MERIDIAN_ASSIGN_OR_RETURN(auto policy, req.OptString("Policy", 1, 32768));
   MERIDIAN_ASSIGN_OR_RETURN(auto description, req.OptString("Description", 0, 8192));
   MERIDIAN_ASSIGN_OR_RETURN(auto bypass, req.OptBool("BypassPolicyLockoutSafetyCheck"));
-  (void)bypass;  // the lockout safety check arrives with the IAM engine
   MERIDIAN_ASSIGN_OR_RETURN(auto tags, ParseTags(req));
   if (policy) MERIDIAN_RETURN_IF_ERROR(ValidatePolicyDocument(*policy));
   if (!IsRegionOf(opts_.regions, region) || region == opts_.region) {
@@ -83,6 +82,8 @@ Status KmsService::Impl::ReplicateKey(const JsonRequest& req, const Caller& call
     replica.pending_window_days = 0;
     replica.description = description.value_or(r.description);
     replica.policy = policy ? *policy : DefaultKeyPolicy(opts_.partition, r.account_id);
+    if (policy && !bypass.value_or(false))
+      MERIDIAN_RETURN_IF_ERROR(CheckPolicyLockout(replica.policy, replica.arn, caller));
     replica.tags.clear();
     replica.creation_ms = clock_.NowMillis();
     MERIDIAN_RETURN_IF_ERROR(MergeTags(replica.tags, tags));

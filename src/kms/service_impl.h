@@ -233,6 +233,11 @@ class KmsService::Impl {
 
   // ---- key policies ------------------------------------------------------------------
   static Status CheckPolicyName(const JsonRequest& req, bool required);
+  // The key policy lockout safety check (CreateKey, PutKeyPolicy, ReplicateKey without
+  // BypassPolicyLockoutSafetyCheck): `policy` must still let `caller` call PutKeyPolicy on the key
+  // `key_arn`, as the authorizer decides with that policy in place; otherwise
+  // MalformedPolicyDocumentException. No-op without an authorizer.
+  Status CheckPolicyLockout(const std::string& policy, const std::string& key_arn, const Caller& caller) const;
   Status GetKeyPolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status PutKeyPolicy(const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Status ListKeyPolicies(const JsonRequest& req, const Caller& caller, JsonWriter& w);

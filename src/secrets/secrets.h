@@ -82,6 +82,12 @@ class SecretsService {
                                                                     const rapidjson::Value& request,
                                                                     const Caller& caller);
 
+  // ---- Read-only enumeration for analysis tools (`meridian analyze blast-radius`): the ARNs of
+  // every secret `account_id` holds in this region, those scheduled for deletion included. Runs
+  // the service's own ListSecrets page by page; reads only, changes nothing, and is not itself an
+  // authorized call. Each secret's resource policy comes from ResourceFor, as for a request.
+  Result<std::vector<std::string>> SecretArnsForAnalysis(const std::string& account_id);
+
   // ---- Replication to other regions (secret_replication.h). Registers the handlers that apply
   // the other regions' "secrets." messages on `inbox`; the expander adds the values of new
   // versions to outgoing messages at send time (the outbox never holds a value).

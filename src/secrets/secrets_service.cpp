@@ -46,6 +46,32 @@ replication::Expander SecretsService::ReplicationExpander() {
   return [impl](const replication::Message& message) { return impl->ExpandForWire(message); };
 }
 
+Result<std::vector<std::string>> SecretsService::SecretArnsForAnalysis(const std::string& account_id) {
+  const Caller owner{account_id, "arn:aws:iam::" + account_id + ":root", ""};
+  std::vector<std::string> arns;
+  std::string next_token;
+  while (true) {
+    rapidjson::Document request(rapidjson::kObjectType);
+    request.AddMember("IncludePlannedDeletion", true, request.GetAllocator());
+    request.AddMember("MaxResults", 100, request.GetAllocator());
+    if (!next_token.empty())
+      request.AddMember("NextToken", rapidjson::Value(next_token.c_str(), request.GetAllocator()),
+                        request.GetAllocator());
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    MERIDIAN_RETURN_IF_ERROR(Handle("ListSecrets", request, owner, w));
+    rapidjson::Document page;
+    page.Parse(sb.GetString(), sb.GetSize());
+    if (page.HasParseError() || !page.IsObject() || !page.HasMember("SecretList") || !page["SecretList"].IsArray())
+      return Status("InternalFailure", "ListSecrets answered with an unexpected document", 500);
+    for (const auto& e : page["SecretList"].GetArray())
+      if (e.IsObject() && e.HasMember("ARN") && e["ARN"].IsString()) arns.emplace_back(e["ARN"].GetString());
+    if (!page.HasMember("NextToken") || !page["NextToken"].IsString()) break;
+    next_token = page["NextToken"].GetString();
+  }
+  return arns;
+}
+
 std::optional<iam::AuthorizationResource> SecretsService::ResourceFor(std::string_view operation,
                                                                                  const rapidjson::Value& request,
                                                                                  const Caller& caller) {

@@ -6,12 +6,13 @@ namespace meridian::server {
 
 AdminService::AdminService(AdminServiceOptions options) : options_(std::move(options)) {}
 
-bool AdminService::Knows(std::string_view operation) { return operation == "DescribeRegions"; }
+bool AdminService::Knows(std::string_view operation) {
+  return operation == "DescribeRegions" || operation == "AnalyzeBlastRadius";
+}
 
 Status AdminService::Handle(std::string_view operation, const rapidjson::Value& request, const Caller& caller,
                             JsonWriter& out) {
-  (void)request;
-  (void)caller;
+  if (operation == "AnalyzeBlastRadius") return AnalyzeBlastRadius(options_.blast_radius, request, caller, out);
   if (operation != "DescribeRegions")
     return Status("UnknownOperationException", "MeridianAdmin has no operation named " + std::string(operation) + ".",
                   400);

@@ -8,6 +8,12 @@
 // region its replication link (connected, entries pending, acknowledged sequence, lag of the
 // oldest pending entry, failures, last error), plus the audit trail's counters. Names and counts
 // only: nothing secret. `meridian status` calls it on every region of a deployment.
+//
+//   X-Amz-Target: MeridianAdmin.AnalyzeBlastRadius   (body {"AccessKeyId"} or {"PrincipalArn"})
+//
+// AnalyzeBlastRadius answers what one principal of the caller's account could do in this region,
+// decided by the region's own authorizer for every key, secret, role and account-level action
+// (server/blast_radius.h). `meridian analyze blast-radius` calls it on every region.
 #pragma once
 
 #include <functional>
@@ -22,6 +28,7 @@
 #include "common/caller.h"
 #include "common/status.h"
 #include "replication/peer_link.h"
+#include "server/blast_radius.h"
 
 namespace meridian::server {
 
@@ -33,6 +40,8 @@ struct AdminServiceOptions {
   // The current state of every peer link (called per request; must be thread-safe).
   std::function<std::vector<replication::PeerLinkState>()> peer_states;
   const audit::AuditLog* audit = nullptr;  // null when auditing is off
+  // What AnalyzeBlastRadius reads (the region's authorizer, directory, KMS and Secrets Manager).
+  BlastRadiusSources blast_radius;
 };
 
 class AdminService {

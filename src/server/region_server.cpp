@@ -18,6 +18,7 @@
 #include "iam/directory.h"
 #include "iam/iam_service.h"
 #include "kms/kms.h"
+#include "secrets/builtin_rotators.h"
 #include "secrets/secrets.h"
 #include "server/admin_service.h"
 #include "server/http_listener.h"
@@ -123,6 +124,7 @@ class RegionServer::Impl {
   secrets::SecretsOptions SecretsOptionsFor() {
     secrets::SecretsOptions o;
     o.region = config_.region;
+    o.rotators = secrets::BuiltInRotators();  // e.g. the PostgreSQL password rotator
     if (!config_.peers.empty()) {  // secrets replicate over the same outbox and peer links as KMS
       o.regions = config_.AllRegions();
       o.outbox = &outbox_;
@@ -157,6 +159,12 @@ class RegionServer::Impl {
       return states;
     };
     o.audit = audit_.get();
+    // Members declared before admin_, so already constructed.
+    o.blast_radius.region = config_.region;
+    o.blast_radius.authorizer = &authorizer_;
+    o.blast_radius.directory = &directory_;
+    o.blast_radius.kms = &kms_;
+    o.blast_radius.secrets = &secrets_;
     return o;
   }
 
@@ -449,7 +457,7 @@ void RegionServer::Stop() { impl_->Stop(); }
 const std::string& RegionServer::region() const { return impl_->config().region; }
 std::string RegionServer::EndpointUrl() const {
   const auto& l = impl_->config().listeners.front();
-  return "http://" + l.address + ":" + std::to_string(impl_->first_port());
+  return std::string(l.tls ? "https://" : "http://") + l.address + ":" + std::to_string(impl_->first_port());
 }
 
 }  // namespace meridian::server

@@ -90,6 +90,24 @@ class KeyPolicyEnforcementTest(MeridianTestCase):
         with self.assertAwsError("AccessDeniedException"):
             self.kms.encrypt(KeyId=key, Plaintext=b"x")
 
+    def test_lockout_safety_check_refuses_a_policy_that_locks_the_caller_out(self):
+        # KMS API reference, PutKeyPolicy / CreateKey BypassPolicyLockoutSafetyCheck: the new policy
+        # must let the caller make a later PutKeyPolicy request, unless the check is bypassed.
+        key = self.create_key()["KeyId"]
+        locked_out = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Other", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+             "Action": "kms:*", "Resource": "*"}]})
+        with self.assertAwsError("MalformedPolicyDocumentException",
+                                 message_contains="will not allow you to update the key policy"):
+            self.kms.put_key_policy(KeyId=key, PolicyName="default", Policy=locked_out)
+        with self.assertAwsError("MalformedPolicyDocumentException",
+                                 message_contains="will not allow you to update the key policy"):
+            self.kms.create_key(Policy=locked_out)
+        # Nothing changed: the account statement still applies.
+        self.kms.encrypt(KeyId=key, Plaintext=b"still mine")
+        # A policy that keeps kms:PutKeyPolicy for the account passes the check.
+        self.kms.put_key_policy(KeyId=key, PolicyName="default", Policy=policy(self.account_id))
+
     def test_malformed_policy_is_refused_with_a_precise_message(self):
         key = self.create_key()["KeyId"]
         with self.assertAwsError("MalformedPolicyDocumentException", message_contains="Statement"):
