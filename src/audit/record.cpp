@@ -1,6 +1,5 @@
 #include "audit/record.h"
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <cstdio>
@@ -13,7 +12,7 @@
 #include "common/aws_json.h"
 #include "common/clock.h"
 #include "common/encoding.h"
-#include "crypto/crypto.h"
+#include "crypto/random_pool.h"
 
 namespace meridian::audit {
 namespace {
@@ -332,31 +331,7 @@ bool IsReadOnlyEvent(std::string_view name) {
   return false;
 }
 
-std::string NewEventId() {
-  // Event ids are public (written in the log) and need only be unique: draw the random bytes for
-  // many ids from the DRBG at once (one RAND_bytes call costs as much as a few hundred bytes).
-  // (A child forked without exec would repeat its parent's pool; Meridian execs after fork.)
-  constexpr size_t kIdsPerDraw = 32;
-  thread_local std::array<uint8_t, 16 * kIdsPerDraw> pool;
-  thread_local size_t used = pool.size();
-  if (used == pool.size()) {
-    crypto::RandomFill(pool);
-    used = 0;
-  }
-  uint8_t* r = pool.data() + used;
-  used += 16;
-  r[6] = (r[6] & 0x0f) | 0x40;  // version 4
-  r[8] = (r[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kDigits[r[i] >> 4]);
-    out.push_back(kDigits[r[i] & 15]);
-  }
-  return out;
-}
+std::string NewEventId() { return crypto::PooledRandomUuid(); }
 
 std::string FormatEventTime(int64_t epoch_millis) {
   int64_t seconds = epoch_millis / 1000;

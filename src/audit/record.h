@@ -99,7 +99,7 @@ Result<AuditRecord> ParseRecord(std::string_view json);
 // operations that change no state (Encrypt, Decrypt, GenerateDataKey*, Sign, ...).
 bool IsReadOnlyEvent(std::string_view event_name);
 
-// A random UUID v4 ("3f2a...-....").
+// A random UUID v4 ("3f2a...-...."), from the per-thread pool (crypto/random_pool.h).
 std::string NewEventId();
 
 // CloudTrail's time format, "2024-05-01T12:00:00Z" (UTC, seconds).

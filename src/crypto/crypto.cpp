@@ -79,20 +79,25 @@ SecureBytes RandomSecret(size_t n) {
   return s;
 }
 
+std::string UuidV4FromRandomBytes(const uint8_t (&random)[16]) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t pos = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    uint8_t b = random[i];
+    if (i == 6) b = (b & 0x0f) | 0x40;  // version 4
+    if (i == 8) b = (b & 0x3f) | 0x80;  // RFC 4122 variant
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // keeps the '-'
+    out[pos++] = kDigits[b >> 4];
+    out[pos++] = kDigits[b & 15];
+  }
+  return out;
+}
+
 std::string RandomUuid() {
   uint8_t r[16];
   RandomFill(r);
-  r[6] = (r[6] & 0x0f) | 0x40;  // version 4
-  r[8] = (r[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kDigits[r[i] >> 4]);
-    out.push_back(kDigits[r[i] & 15]);
-  }
-  return out;
+  return UuidV4FromRandomBytes(r);
 }
 
 bool ConstantTimeEquals(ByteView a, ByteView b) {

@@ -57,6 +57,9 @@ SecureBytes RandomSecret(size_t n);
 // A random (version 4, RFC 4122) UUID in lower-case text form: key ids, request ids, event ids,
 // secret version ids.
 std::string RandomUuid();
+// The version 4 UUID text (8-4-4-4-12, lower case) of 16 random bytes: sets the version and
+// variant bits, then formats. The one home of the format (RandomUuid, PooledRandomUuid).
+std::string UuidV4FromRandomBytes(const uint8_t (&random)[16]);
 
 // Constant-time equality (CRYPTO_memcmp); false if the lengths differ.
 bool ConstantTimeEquals(ByteView a, ByteView b);

@@ -9,6 +9,7 @@
 #include "common/aws_json.h"
 #include "common/encoding.h"
 #include "crypto/crypto.h"
+#include "crypto/random_pool.h"
 #include "server/http_listener.h"
 #include "server/query_protocol.h"
 
@@ -130,9 +131,7 @@ struct RequestPipeline::Envelope {
   const sigv4::Verifier* verifier = nullptr;
 };
 
-std::string NewRequestId() {
-  return crypto::RandomUuid();
-}
+std::string NewRequestId() { return crypto::PooledRandomUuid(); }
 
 RequestPipeline::RequestPipeline(PipelineOptions options, iam::CredentialStore& credentials,
                                  const iam::Authorizer& authorizer, std::vector<ApiService*> services,
@@ -245,9 +244,9 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
 
   // 2. Authentication: the signature must be scoped to this service.
   sigv4::RequestView view{request.method, path, query, request.headers, request.body, {}};
-  auto caller = env.verifier->Verify(view);
-  if (!caller.ok()) return out.Fail(caller.status());
-  out.caller = *caller;
+  auto verified = env.verifier->Verify(view);
+  if (!verified.ok()) return out.Fail(verified.status());
+  const sigv4::Caller* caller = &out.caller.emplace(std::move(*verified));
   if (caller->service != service->signing_name())
     return out.Fail(Status("InvalidSignatureException",
                            "Credential should be scoped to correct service: '" + std::string(service->signing_name()) +
@@ -312,9 +311,9 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
     }
     iam::AuthorizationResult decision;
     Status allowed = authorizer_.Authorize(authz, &decision);
-    out.decision = decision.decision;
-    out.matched_statement = decision.matched_statement;
-    out.deciding_policy = decision.policy;
+    out.decision = std::move(decision.decision);
+    out.matched_statement = std::move(decision.matched_statement);
+    out.deciding_policy = std::move(decision.policy);
     if (!allowed.ok()) return out.Fail(allowed);
   }
   // A fail-closed audit trail that cannot write refuses work up front rather than acting unaudited.
@@ -363,8 +362,8 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
 
 void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond respond) const {
   audit::AuditRecord r;
-  r.event_source = out.event_source.empty() ? "unknown" : out.event_source;
-  r.event_name = out.event_name.empty() ? "Unknown" : out.event_name;
+  r.event_source = out.event_source.empty() ? "unknown" : std::move(out.event_source);
+  r.event_name = out.event_name.empty() ? "Unknown" : std::move(out.event_name);
   r.aws_region = options_.region;
   r.source_ip_address = std::string(request.peer_ip);
   r.vpc_endpoint_id = std::string(request.endpoint_id);
@@ -396,9 +395,9 @@ void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond resp
   r.error_message = std::move(out.error_message);
   r.request_id = out.request_id;
   r.read_only = audit::IsReadOnlyEvent(r.event_name);
-  r.authorization.decision = out.decision;
-  r.authorization.matched_statement = out.matched_statement;
-  r.authorization.policy = out.deciding_policy;
+  r.authorization.decision = std::move(out.decision);
+  r.authorization.matched_statement = std::move(out.matched_statement);
+  r.authorization.policy = std::move(out.deciding_policy);
   audit_->AppendAsync(std::move(r), [response = std::move(out.response), request_id = out.request_id,
                                      dialect = out.dialect, respond = std::move(respond)](const Status& st, uint64_t) mutable {
     if (!st.ok()) {

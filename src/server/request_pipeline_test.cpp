@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -118,6 +119,40 @@ class RequestPipelineTest : public ::testing::Test {
 
 bool Contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(RequestPipelineTest, RequestIdsAreDistinctUuids) {
+  // More requests than one draw of the per-thread random pool holds (32 ids).
+  MakePipeline();
+  std::set<std::string> ids;
+  constexpr size_t kRequests = 40;
+  for (size_t i = 0; i < kRequests; ++i) {
+    Sent s = Send("Action=Echo&Version=2010-05-08");
+    ASSERT_EQ(s.request_id.size(), 36u) << s.request_id;
+    EXPECT_EQ(s.request_id[14], '4') << s.request_id;
+    ids.insert(s.request_id);
+  }
+  EXPECT_EQ(ids.size(), kRequests);
+}
+
+TEST_F(RequestPipelineTest, DeactivatedKeyIsRefusedAfterItsSigningKeyWasCached) {
+  // The verifier caches derived signing keys; the credential lookup comes first, so a key made
+  // inactive (UpdateAccessKey) or deleted is refused however warm that cache is.
+  MakePipeline();
+  for (int i = 0; i < 2; ++i) {
+    Sent s = Send("Action=Echo&Version=2010-05-08", "iam", "us-west-2",
+                  "application/x-www-form-urlencoded; charset=utf-8", "", kUserKeyId, kUserSecret);
+    EXPECT_FALSE(Contains(s.response.body, "InvalidClientTokenId")) << s.response.body;
+  }
+  auto txn = storage_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE(iam::CredentialStore::StageKeyStatus(**txn, kUserKeyId, "Inactive").ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  credentials_->Invalidate(kUserKeyId);
+  Sent s = Send("Action=Echo&Version=2010-05-08", "iam", "us-west-2",
+                "application/x-www-form-urlencoded; charset=utf-8", "", kUserKeyId, kUserSecret);
+  EXPECT_EQ(s.response.status, 403) << s.response.body;
+  EXPECT_TRUE(Contains(s.response.body, "<Code>InvalidClientTokenId</Code>")) << s.response.body;
 }
 
 TEST_F(RequestPipelineTest, QueryRequestIsRoutedBySigningServiceAndAnsweredInXml) {
