@@ -12,7 +12,8 @@ namespace meridian::sdk {
 Result<std::string> CallAwsJson(const HttpEndpoint& endpoint, const sigv4::Signer& signer, std::string_view target,
                                 const std::string& json, const HttpOptions& options, std::string_view label) {
   const std::string target_header(target);
-  std::vector<sigv4::Header> headers = {{"Host", endpoint.HostHeader()},
+  const std::string host = endpoint.HostHeader();  // sigv4::Header holds views: keep the text alive
+  std::vector<sigv4::Header> headers = {{"Host", host},
                                         {"Content-Type", "application/x-amz-json-1.1"},
                                         {"X-Amz-Target", target_header}};
   sigv4::RequestView view;
