@@ -11,11 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/cluster_file.h"
-#include "sdk/aws_credentials.h"
-#include "sdk/aws_json_client.h"
-#include "sdk/http_client.h"
-#include "sigv4/signer.h"
+#include "cli/admin_client.h"
 
 namespace meridian::cli {
 namespace {
@@ -54,19 +50,9 @@ std::string RequestBody(const AnalyzeOptions& o) {
   return sb.GetString();
 }
 
-void Ask(RegionAnswer& a, const sigv4::Credentials& credentials, const AnalyzeOptions& o) {
-  auto ep = sdk::HttpEndpoint::Parse(a.endpoint);
-  if (!ep.ok()) {
-    a.status = ep.status();
-    return;
-  }
-  sigv4::Signer signer(
-      sigv4::Credentials{credentials.access_key_id, credentials.secret_access_key.Clone(), credentials.session_token},
-      a.region, "meridian");
-  sdk::HttpOptions http;
-  http.timeout = std::chrono::milliseconds(30000);  // one decision per (resource, action): can take a while
-  http.ca_file = o.ca_bundle;
-  auto body = sdk::CallAwsJson(*ep, signer, "MeridianAdmin.AnalyzeBlastRadius", RequestBody(o), http, "Meridian");
+void Ask(RegionAnswer& a, const AdminClient& client, const AnalyzeOptions& o) {
+  // One decision per (resource, action): an answer can take a while.
+  auto body = client.Call(a.region, a.endpoint, "AnalyzeBlastRadius", RequestBody(o), std::chrono::milliseconds(30000));
   if (!body.ok()) {
     a.status = body.status();
     return;
@@ -212,30 +198,14 @@ int RunBlastRadius(const AnalyzeOptions& o) {
     std::cerr << "meridian analyze blast-radius: give exactly one of --access-key-id and --principal\n";
     return 1;
   }
-  std::vector<RegionAnswer> answers;
-  sigv4::Credentials credentials;
-  if (!o.data_dir.empty()) {
-    auto cluster = ClusterFile::Load(o.data_dir + "/cluster.json");
-    if (!cluster.ok()) {
-      std::cerr << "meridian analyze blast-radius: " << cluster.status().message() << "\n";
-      return 1;
-    }
-    credentials = sigv4::Credentials::Make(cluster->admin_access_key_id, cluster->admin_secret_access_key);
-    for (const auto& [region, endpoint] : cluster->region_endpoints) answers.emplace_back(region, endpoint);
-  } else {
-    if (o.endpoint.empty() || o.region.empty()) {
-      std::cerr << "meridian analyze blast-radius: give --data-dir, or --endpoint and --region\n";
-      return 1;
-    }
-    auto loaded = sdk::LoadAwsCredentials();
-    if (!loaded.ok()) {
-      std::cerr << "meridian analyze blast-radius: " << loaded.status().message() << "\n";
-      return 1;
-    }
-    credentials = std::move(*loaded);
-    answers.emplace_back(o.region, o.endpoint);
+  auto client = AdminClient::Open({o.data_dir, o.endpoint, o.region, o.ca_bundle});
+  if (!client.ok()) {
+    std::cerr << "meridian analyze blast-radius: " << client.status().message() << "\n";
+    return 1;
   }
-  for (auto& a : answers) Ask(a, credentials, o);
+  std::vector<RegionAnswer> answers;
+  for (const auto& [region, endpoint] : client->regions()) answers.emplace_back(region, endpoint);
+  for (auto& a : answers) Ask(a, *client, o);
   const Summary summary = Summarize(answers);
   if (o.json)
     PrintJson(answers, summary);

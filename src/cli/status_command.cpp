@@ -5,16 +5,11 @@
 #include <rapidjson/writer.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 
-#include "cli/cluster_file.h"
-#include "sdk/aws_credentials.h"
-#include "sdk/aws_json_client.h"
-#include "sdk/http_client.h"
-#include "sigv4/signer.h"
+#include "cli/admin_client.h"
 
 namespace meridian::cli {
 namespace {
@@ -33,24 +28,6 @@ struct RegionAnswer {
   std::string endpoint;
   Result<std::string> body = Status("NotAsked", "not asked");
 };
-
-RegionAnswer Ask(const std::string& region, const std::string& endpoint, const sigv4::Credentials& credentials,
-                 const std::string& ca_bundle) {
-  RegionAnswer a{region, endpoint};
-  auto ep = sdk::HttpEndpoint::Parse(endpoint);
-  if (!ep.ok()) {
-    a.body = ep.status();
-    return a;
-  }
-  sigv4::Signer signer(
-      sigv4::Credentials{credentials.access_key_id, credentials.secret_access_key.Clone(), credentials.session_token},
-      region, "meridian");
-  sdk::HttpOptions http;
-  http.timeout = std::chrono::milliseconds(5000);
-  http.ca_file = ca_bundle;
-  a.body = sdk::CallAwsJson(*ep, signer, "MeridianAdmin.DescribeRegions", "{}", http, "Meridian");
-  return a;
-}
 
 std::string Field(const rapidjson::Value& v, const char* name) {
   if (!v.HasMember(name)) return "";
@@ -119,35 +96,15 @@ void PrintJson(const std::vector<RegionAnswer>& answers) {
 }
 
 int RunStatus(const StatusOptions& o) {
-  std::vector<std::pair<std::string, std::string>> targets;  // region, endpoint
-  sigv4::Credentials credentials;
-  std::string ca_bundle = o.ca_bundle;
-  if (!o.data_dir.empty()) {
-    auto cluster = ClusterFile::Load(o.data_dir + "/cluster.json");
-    if (!cluster.ok()) {
-      std::cerr << "meridian status: " << cluster.status().message() << "\n";
-      return 1;
-    }
-    credentials = sigv4::Credentials::Make(cluster->admin_access_key_id, cluster->admin_secret_access_key);
-    for (const auto& [region, endpoint] : cluster->region_endpoints) targets.emplace_back(region, endpoint);
-    // `up --tls`: the deployment CA in DIR/ca signs the endpoints' certificates.
-    const std::string deployment_ca = o.data_dir + "/ca/ca-cert.pem";
-    if (ca_bundle.empty() && std::filesystem::exists(deployment_ca)) ca_bundle = deployment_ca;
-  } else {
-    if (o.endpoint.empty() || o.region.empty()) {
-      std::cerr << "meridian status: give --data-dir, or --endpoint and --region\n";
-      return 1;
-    }
-    auto loaded = sdk::LoadAwsCredentials();
-    if (!loaded.ok()) {
-      std::cerr << "meridian status: " << loaded.status().message() << "\n";
-      return 1;
-    }
-    credentials = std::move(*loaded);
-    targets.emplace_back(o.region, o.endpoint);
+  auto client = AdminClient::Open({o.data_dir, o.endpoint, o.region, o.ca_bundle});
+  if (!client.ok()) {
+    std::cerr << "meridian status: " << client.status().message() << "\n";
+    return 1;
   }
   std::vector<RegionAnswer> answers;
-  for (const auto& [region, endpoint] : targets) answers.push_back(Ask(region, endpoint, credentials, ca_bundle));
+  for (const auto& [region, endpoint] : client->regions())
+    answers.push_back({region, endpoint,
+                       client->Call(region, endpoint, "DescribeRegions", "{}", std::chrono::milliseconds(5000))});
   if (o.json)
     PrintJson(answers);
   else
