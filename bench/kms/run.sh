@@ -11,20 +11,14 @@
 # started on exit, whatever happens (trap).
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+repo_root="$bench_repo_root"
 meridian="$repo_root/build/meridian"
 duration=10s
 moto_duration=5s
 half_load_duration=5s
 doc="$repo_root/docs/benchmarks.md"
 operations="Encrypt,Decrypt,GenerateDataKey"
-python=""
-for candidate in "${MERIDIAN_PYTHON:-}" python3 "$HOME/.pyenv/shims/python3"; do
-  if [[ -n "$candidate" ]] && "$candidate" -c 'import boto3, moto' >/dev/null 2>&1; then
-    python="$candidate"; break
-  fi
-done
-[[ -n "$python" ]] || { echo "run.sh: no python3 with boto3 and moto (see scripts/install-deps.sh)" >&2; exit 1; }
 original_args=("$@")
 
 while (($#)); do
@@ -40,59 +34,11 @@ while (($#)); do
   esac
 done
 
-# moto_server (and boto3) come with the image's python3; its bin directory may not be on PATH.
-PATH="$("$python" -c 'import os, sys; print(os.path.dirname(sys.executable))'):$PATH"
-for tool in wrk nginx moto_server "$python"; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (run scripts/install-deps.sh)" >&2; exit 1; }
-done
-[[ -x "$meridian" ]] || { echo "run.sh: $meridian not built (make build)" >&2; exit 1; }
-meridian="$(cd "$(dirname "$meridian")" && pwd)/$(basename "$meridian")"
-
-workdir="$(mktemp -d /tmp/meridian-bench-kms.XXXXXX)"
-pids=()
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ -n "${MERIDIAN_BENCH_KEEP:-}" ]]; then
-    echo "run.sh: kept $workdir" >&2
-  else
-    rm -rf "$workdir"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {  # name port pid
-  local i
-  for i in $(seq 300); do
-    if "$python" -c "import socket,sys; socket.create_connection(('127.0.0.1',$2),0.2)" 2>/dev/null; then
-      return 0
-    fi
-    kill -0 "$3" 2>/dev/null || { echo "run.sh: $1 exited early; log:" >&2; cat "$workdir/$1.log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "run.sh: $1 did not open port $2" >&2
-  return 1
-}
+bench_find_python boto3 moto
+bench_require_tools wrk nginx moto_server
+bench_require_meridian "$meridian"
+bench_make_workdir kms
+workdir="$bench_workdir"
 
 # --- nginx: fixed 130-byte body, keep-alive, everything under $workdir -------------------------
 nginx_port="$(free_port)"
@@ -124,48 +70,25 @@ http {
   }
 }
 EOF
-nginx -e "$workdir/nginx/error.log" -p "$workdir/nginx" -c "$workdir/nginx/nginx.conf" >"$workdir/nginx.log" 2>&1 &
-pids+=($!)
-wait_for_port nginx "$nginx_port" "${pids[-1]}"
+bench_spawn "$workdir/nginx.log" nginx -e "$workdir/nginx/error.log" -p "$workdir/nginx" -c "$workdir/nginx/nginx.conf"
+wait_for_port nginx "$nginx_port" "${bench_pids[-1]}" "$workdir/nginx.log"
 
 # --- moto_server ---------------------------------------------------------------------------------
 moto_port="$(free_port)"
-moto_server -H 127.0.0.1 -p "$moto_port" >"$workdir/moto.log" 2>&1 &
-pids+=($!)
-wait_for_port moto "$moto_port" "${pids[-1]}"
+bench_spawn "$workdir/moto.log" moto_server -H 127.0.0.1 -p "$moto_port"
+wait_for_port moto "$moto_port" "${bench_pids[-1]}" "$workdir/moto.log"
 
 # --- meridian up ---------------------------------------------------------------------------------
-meridian_port="$(free_port)"
-mkdir -p "$workdir/meridian-data"
-"$meridian" up --data-dir "$workdir/meridian-data" --port "$meridian_port" \
-  >"$workdir/meridian.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do
-  grep -q '^meridian: ready' "$workdir/meridian.log" && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run.sh: meridian exited early:" >&2; cat "$workdir/meridian.log" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q '^meridian: ready' "$workdir/meridian.log" || { echo "run.sh: meridian not ready" >&2; exit 1; }
+meridian_port="$(free_port_block 8)"
+bench_start_meridian meridian "$meridian_port"
 
 # --- meridian up --audit off: the same server without its audit trail, for the audit's cost ------
-noaudit_port="$(free_port)"
-mkdir -p "$workdir/meridian-noaudit-data"
-"$meridian" up --data-dir "$workdir/meridian-noaudit-data" --port "$noaudit_port" --audit off \
-  >"$workdir/meridian-noaudit.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do
-  grep -q '^meridian: ready' "$workdir/meridian-noaudit.log" && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run.sh: meridian (audit off) exited early:" >&2; cat "$workdir/meridian-noaudit.log" >&2; exit 1; }
-  sleep 0.1
-done
+noaudit_port="$(free_port_block 8)"
+bench_start_meridian meridian-noaudit "$noaudit_port" --audit off
 
 echo "nginx :$nginx_port  moto_server :$moto_port  meridian :$meridian_port  meridian --audit off :$noaudit_port  (work dir $workdir)"
 
-command_line="bench/kms/run.sh"
-if ((${#original_args[@]})); then
-  command_line+=" $(printf '%q ' "${original_args[@]}")"
-  command_line="${command_line% }"
-fi
+command_line="$(bench_command_line bench/kms/run.sh "${original_args[@]}")"
 
 "$python" "$repo_root/bench/kms/kms_bench.py" \
   --meridian-endpoint "http://127.0.0.1:$meridian_port" \

@@ -10,19 +10,13 @@
 # everything it started on exit, whatever happens (trap).
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+repo_root="$bench_repo_root"
 meridian="$repo_root/build/meridian"
 puts=200
 duration=10s
 moto_duration=5s
 doc="$repo_root/docs/benchmarks.md"
-python=""
-for candidate in "${MERIDIAN_PYTHON:-}" python3 "$HOME/.pyenv/shims/python3"; do
-  if [[ -n "$candidate" ]] && "$candidate" -c 'import boto3, moto' >/dev/null 2>&1; then
-    python="$candidate"; break
-  fi
-done
-[[ -n "$python" ]] || { echo "run.sh: no python3 with boto3 and moto (see scripts/install-deps.sh)" >&2; exit 1; }
 original_args=("$@")
 
 while (($#)); do
@@ -37,62 +31,20 @@ while (($#)); do
   esac
 done
 
-PATH="$("$python" -c 'import os, sys; print(os.path.dirname(sys.executable))'):$PATH"
-for tool in wrk moto_server "$python"; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (run scripts/install-deps.sh)" >&2; exit 1; }
-done
-[[ -x "$meridian" ]] || { echo "run.sh: $meridian not built (make build)" >&2; exit 1; }
-meridian="$(cd "$(dirname "$meridian")" && pwd)/$(basename "$meridian")"
-
-workdir="$(mktemp -d /tmp/meridian-bench-secrets.XXXXXX)"
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ -n "${MERIDIAN_BENCH_KEEP:-}" ]]; then echo "run.sh: kept $workdir" >&2; else rm -rf "$workdir"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+bench_find_python boto3 moto
+bench_require_tools wrk moto_server
+bench_require_meridian "$meridian"
+bench_make_workdir secrets
+workdir="$bench_workdir"
 
 moto_port="$(free_port)"
-moto_server -H 127.0.0.1 -p "$moto_port" >"$workdir/moto.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 300); do
-  "$python" -c "import socket; socket.create_connection(('127.0.0.1',$moto_port),0.2)" 2>/dev/null && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run.sh: moto exited early:" >&2; cat "$workdir/moto.log" >&2; exit 1; }
-  sleep 0.1
-done
+bench_spawn "$workdir/moto.log" moto_server -H 127.0.0.1 -p "$moto_port"
+wait_for_port moto "$moto_port" "${bench_pids[-1]}" "$workdir/moto.log"
 
-meridian_port="$(free_port)"
-mkdir -p "$workdir/meridian-data"
-"$meridian" up --data-dir "$workdir/meridian-data" --port "$meridian_port" --regions us-east-1,us-west-2 \
-  >"$workdir/meridian.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do
-  grep -q '^meridian: ready' "$workdir/meridian.log" && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run.sh: meridian exited early:" >&2; cat "$workdir/meridian.log" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q '^meridian: ready' "$workdir/meridian.log" || { echo "run.sh: meridian not ready" >&2; exit 1; }
+meridian_port="$(free_port_block 8)"
+bench_start_meridian meridian "$meridian_port" --regions us-east-1,us-west-2
 
-command_line="bench/secrets/run.sh"
-if ((${#original_args[@]})); then
-  command_line+=" $(printf '%q ' "${original_args[@]}")"
-  command_line="${command_line% }"
-fi
+command_line="$(bench_command_line bench/secrets/run.sh "${original_args[@]}")"
 "$python" "$repo_root/bench/secrets/secrets_bench.py" \
   --meridian-cluster "$workdir/meridian-data/cluster.json" \
   --moto-endpoint "http://127.0.0.1:$moto_port" \

@@ -8,7 +8,8 @@
 # exit (trap). Prints one line per server: requests/s and latency.
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+repo_root="$bench_repo_root"
 build="$repo_root/build"
 duration=10s
 connections=16
@@ -23,27 +24,12 @@ while (($#)); do
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-for tool in wrk nginx openssl; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (run scripts/install-deps.sh)" >&2; exit 1; }
-done
+bench_require_tools wrk nginx openssl
 cmake -S "$repo_root" -B "$build" -G Ninja >/dev/null
 ninja -C "$build" https_bench_server >/dev/null
 
-workdir="$(mktemp -d /tmp/meridian-bench-tls.XXXXXX)"
-pids=()
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$workdir"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_make_workdir tls
+workdir="$bench_workdir"
 
 wait_for_tls() {  # port
   for _ in $(seq 100); do
@@ -73,8 +59,7 @@ run_wrk() {  # name port
 
 # Meridian: the listener with a trivial handler (sync and async forms), TLS 1.3 only.
 meridian_port="$(free_port)"
-"$build/src/server/https_bench_server" --pki-dir "$workdir/pki" --port "$meridian_port" >"$workdir/meridian.out" 2>&1 &
-pids+=($!)
+bench_spawn "$workdir/meridian.out" "$build/src/server/https_bench_server" --pki-dir "$workdir/pki" --port "$meridian_port"
 wait_for_tls "$meridian_port"
 read -r _ _ _ cert _ key <"$workdir/meridian.out"
 
@@ -106,8 +91,7 @@ http {
   }
 }
 CONF
-nginx -c "$workdir/nginx/nginx.conf" -e "$workdir/nginx/error.log" &
-pids+=($!)
+bench_spawn "$workdir/nginx.log" nginx -c "$workdir/nginx/nginx.conf" -e "$workdir/nginx/error.log"
 wait_for_tls "$nginx_port"
 
 check_tls12_refused meridian "$meridian_port"
@@ -118,9 +102,8 @@ run_wrk "nginx (TLS 1.3)" "$nginx_port"
 run_wrk "meridian listener (TLS 1.3)" "$meridian_port"
 
 # The same listener with the asynchronous handler form.
-kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+kill -TERM "${bench_pids[0]}"; wait "${bench_pids[0]}" 2>/dev/null || true
 async_port="$(free_port)"
-"$build/src/server/https_bench_server" --pki-dir "$workdir/pki" --port "$async_port" --async >"$workdir/async.out" 2>&1 &
-pids[0]=$!
+bench_spawn "$workdir/async.out" "$build/src/server/https_bench_server" --pki-dir "$workdir/pki" --port "$async_port" --async
 wait_for_tls "$async_port"
 run_wrk "meridian async (TLS 1.3)" "$async_port"

@@ -18,6 +18,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -52,11 +53,28 @@ def meridian_binary():
     return path
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(block=8):
+    """The first of `block` consecutive TCP ports on 127.0.0.1 that nothing uses right now.
+
+    Picked below the kernel's ephemeral range (32768+), so that outgoing connections (of this
+    test or a parallel one) cannot take them before meridian binds; `meridian up --port P` also
+    listens on the ports after P (one per region, then the peer links).
+    """
+    for _ in range(200):
+        base = random.randrange(20000, 32000 - block)
+        sockets = []
+        try:
+            for port in range(base, base + block):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {block} consecutive free ports on 127.0.0.1")
 
 
 class PortTaken(RuntimeError):
