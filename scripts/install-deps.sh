@@ -16,6 +16,7 @@ DEBIAN_PACKAGES=(
   libpq-dev postgresql  # storage: PostgreSQL backend; its tests start throwaway clusters
   wrk nginx-light jq
   libfaketime  # tests/e2e/test_time_travel.py: deletion and rotation when due
+  gnuplot-nox  # `meridian dr-drill --plot`: the failover timeline as a PNG
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/, MERIDIAN_FUZZ=ON)
   nodejs
   python3

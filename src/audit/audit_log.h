@@ -46,6 +46,7 @@
 #include "audit/signing_key.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/unique_function.h"
 #include "crypto/root_key.h"
 
 namespace meridian::audit {
@@ -98,7 +99,8 @@ Status AuditUnavailable(std::string detail);
 class AuditLog {
  public:
   // status OK: the record is durable as `sequence` (best-effort: sequence 0 if it was lost).
-  using Completion = std::function<void(const Status& status, uint64_t sequence)>;
+  // Move-only (common/unique_function.h): it may own the response it releases.
+  using Completion = UniqueFunction<void(const Status& status, uint64_t sequence)>;
 
   // Opens the directory: loads or creates the signing key (wrapped under `root_key`), finds the
   // chain head (the last complete line; a torn last line from a crash is left in place as

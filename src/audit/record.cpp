@@ -52,8 +52,21 @@ class LineWriter {
  public:
   explicit LineWriter(std::string& out) : out_(out) {}
 
-  // `,"name":` (no comma before the first member of an object).
-  void Key(std::string_view name) {
+  // `,"name":` (no comma before the first member of an object) for a member name of the record
+  // format itself: a literal that needs no escaping.
+  template <size_t N>
+  void Key(const char (&name)[N]) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    char quoted[N + 2];
+    quoted[0] = '"';
+    std::memcpy(quoted + 1, name, N - 1);
+    quoted[N] = '"';
+    quoted[N + 1] = ':';
+    out_.append(quoted, N + 2);
+  }
+  // The same for a name from elsewhere (escaped).
+  void DynamicKey(std::string_view name) {
     if (!first_) out_.push_back(',');
     first_ = false;
     out_.push_back('"');
@@ -147,6 +160,24 @@ class LineWriter {
 
 }  // namespace
 
+namespace {
+
+// FormatEventTime, recomputed at most once a second per thread (records come in bursts).
+std::string_view CachedEventTime(int64_t epoch_millis) {
+  thread_local int64_t cached_millis_floor = 0, cached_millis_end = 0;
+  thread_local std::string text;
+  if (epoch_millis < cached_millis_floor || epoch_millis >= cached_millis_end || text.empty()) {
+    text = FormatEventTime(epoch_millis);
+    int64_t seconds = epoch_millis / 1000;
+    if (epoch_millis < 0 && epoch_millis % 1000 != 0) --seconds;
+    cached_millis_floor = seconds * 1000;
+    cached_millis_end = cached_millis_floor + 1000;
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string SerializeRecord(const AuditRecord& r) {
   std::string out;
   out.reserve(768 + r.request_parameters.size() + r.response_elements.size() + r.user_agent.size() +
@@ -156,7 +187,7 @@ std::string SerializeRecord(const AuditRecord& r) {
   w.Key("eventVersion");
   w.String(r.event_version);
   w.Key("eventTime");
-  w.String(FormatEventTime(r.event_time_ms));
+  w.String(CachedEventTime(r.event_time_ms));
   w.Key("eventSource");
   w.String(r.event_source);
   w.Key("eventName");
@@ -215,7 +246,7 @@ std::string SerializeRecord(const AuditRecord& r) {
     w.Key("additionalEventData");
     w.StartObject();
     for (const auto& [k, v] : r.additional_event_data) {
-      w.Key(k);
+      w.DynamicKey(k);
       w.String(v);
     }
     w.EndObject();

@@ -434,6 +434,11 @@ std::string RedactMessage(std::string_view event_source, const rapidjson::Value&
   return std::string(sb.GetString(), sb.GetSize());
 }
 
+bool IsRecordedMember(std::string_view event_source, std::string_view name) {
+  const FieldSet* set = ForEventSource(event_source);
+  return set && set->Find(name) != nullptr;
+}
+
 std::string RedactMessageJson(std::string_view event_source, std::string_view json) {
   // In-situ parsing decodes strings inside `buffer` instead of copying them into the document's
   // allocator, so wiping `buffer` afterwards leaves no copy of a plaintext member behind.

@@ -42,4 +42,8 @@ std::string RedactMessage(std::string_view event_source, const rapidjson::Value&
 // parse gives "".
 std::string RedactMessageJson(std::string_view event_source, std::string_view json);
 
+// Whether the allow-list of `event_source` names a top-level member `name` (as sent, "KeyId"):
+// false for every member RedactMessage drops at the top level.
+bool IsRecordedMember(std::string_view event_source, std::string_view name);
+
 }  // namespace meridian::audit

@@ -61,6 +61,13 @@ class Collector {
 
 }  // namespace
 
+bool IsResourceResponseMember(std::string_view event_source, std::string_view name) {
+  if (event_source == kKmsEventSource)
+    return name == "KeyId" || name == "KeyMetadata" || name == "KeyArn" || name == "SourceKeyId";
+  if (event_source == kSecretsManagerEventSource) return name == "ARN" || name == "SecretValues";
+  return false;
+}
+
 std::vector<ResourceRef> InferResources(std::string_view event_source, const ResourceContext& context,
                                         const rapidjson::Value* request, const rapidjson::Value* response) {
   Collector c(context);

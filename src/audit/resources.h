@@ -22,6 +22,10 @@ struct ResourceContext {
 //        listed as alias ARNs, type "AWS::KMS::Alias");
 //   Secrets Manager: response ARN, request SecretId when it is an ARN.
 // `request` and `response` may be null.
+// Whether InferResources reads the top-level response member `name` of `event_source` (the
+// members listed above: KeyId, KeyMetadata, KeyArn, SourceKeyId; ARN, SecretValues).
+bool IsResourceResponseMember(std::string_view event_source, std::string_view name);
+
 std::vector<ResourceRef> InferResources(std::string_view event_source, const ResourceContext& context,
                                         const rapidjson::Value* request, const rapidjson::Value* response);
 

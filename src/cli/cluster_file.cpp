@@ -57,6 +57,13 @@ Result<ClusterFile> ClusterFile::Load(const std::string& path) {
   for (auto it = d["regions"].MemberBegin(); it != d["regions"].MemberEnd(); ++it) {
     if (!it->value.IsObject() || !it->value.HasMember("endpoint") || !it->value["endpoint"].IsString()) return bad();
     c.region_endpoints[it->name.GetString()] = it->value["endpoint"].GetString();
+    if (it->value.HasMember("frontends")) {
+      if (!it->value["frontends"].IsArray()) return bad();
+      for (const auto& f : it->value["frontends"].GetArray()) {
+        if (!f.IsString()) return bad();
+        c.frontend_endpoints[it->name.GetString()].push_back(f.GetString());
+      }
+    }
   }
   return c;
 }
@@ -72,6 +79,12 @@ Status ClusterFile::Save(const std::string& path) const {
     w.Key(region.c_str());
     w.StartObject();
     w.Key("endpoint"); w.String(endpoint.c_str());
+    if (auto f = frontend_endpoints.find(region); f != frontend_endpoints.end()) {
+      w.Key("frontends");
+      w.StartArray();
+      for (const auto& e : f->second) w.String(e.c_str());
+      w.EndArray();
+    }
     w.EndObject();
   }
   w.EndObject();

@@ -6,6 +6,7 @@
 #include "cli/audit_command.h"
 #include "cli/ca_command.h"
 #include "cli/commands.h"
+#include "cli/dr_drill_command.h"
 #include "cli/encrypt_command.h"
 #include "cli/status_command.h"
 #include "cli/storage_command.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   meridian::cli::RegisterStatusCommand(app, exit_code);
   meridian::cli::RegisterAnalyzeCommands(app, exit_code);
   meridian::cli::RegisterStorageCommands(app, exit_code);
+  meridian::cli::RegisterDrDrillCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -9,6 +9,12 @@
 // user when `up` is root; password in DIR/postgres/superuser-password), one database per region
 // (meridian_<region>), started before the regions and stopped after them. --storage with a
 // postgres:// URI or postgres:conninfo uses that server instead (one region only).
+// With PostgreSQL each region runs --frontends (default 2) `meridian server` processes sharing its
+// database: all listen on the region endpoint's port with SO_REUSEPORT (the kernel spreads
+// connections among the live ones; so does the peer listener), and each also on a port of its own
+// (cluster.json "frontends", for tests and operators). Frontend 1 uses <region>/server.json,
+// frontend k>1 <region>/server-k.json with its own audit chain (audit-frontend-k). Frontend 1 of
+// every region starts first (it creates the root key and migrates), the others once it listens.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -32,6 +38,7 @@
 #include "common/encoding.h"
 #include "crypto/crypto.h"
 #include "iam/credential_store.h"
+#include "secrets/hook_rotator.h"
 #include "server/config.h"
 #include "server/edge_router.h"
 #include "server/http_listener.h"
@@ -54,6 +61,8 @@ struct UpOptions {
   std::string storage = "sqlite";  // "sqlite", "postgres" (a cluster of up's own), or a spec
   std::vector<std::string> quotas;  // server/quota.h ApplyQuotaSetting forms; none: quotas off
   bool tls = false;  // client listeners (regions and edge) serve HTTPS (TLS 1.3) with the deployment CA
+  int frontends = 0;  // processes per region; 0: 2 with PostgreSQL storage, 1 with SQLite
+  std::string rotation_functions;  // a JSON file: the regions' "rotation_functions" (secrets/hook_rotator.h)
 };
 
 std::vector<std::string> SplitRegions(const std::string& list) {
@@ -88,9 +97,14 @@ bool PortAccepts(const std::string& address, uint16_t port) {
 
 struct Child {
   std::string region;
-  uint16_t port;
-  pid_t pid;
+  uint16_t port = 0;  // the region endpoint's
+  pid_t pid = -1;
   bool alive = true;
+  int frontend = 1;       // 1..--frontends
+  uint16_t own_port = 0;  // the frontend's own listener (several frontends only)
+  std::string config_path;
+  uint16_t ready_port() const { return own_port != 0 ? own_port : port; }
+  std::string name() const { return region + (own_port != 0 ? " frontend " + std::to_string(frontend) : ""); }
 };
 
 pid_t SpawnRegion(const std::string& config_path, const ClusterFile& cluster) {
@@ -199,8 +213,33 @@ int RunUp(const UpOptions& o) {
     region_storage[0] = o.storage;
   }
 
+  std::string rotation_functions_json;  // the same rotation hooks in every region
+  if (!o.rotation_functions.empty()) {
+    std::ifstream in(o.rotation_functions);
+    std::stringstream text;
+    text << in.rdbuf();
+    rapidjson::Document d;
+    d.Parse(text.str().c_str());
+    if (!in || d.HasParseError()) return fail("--rotation-functions: cannot read a JSON array from " + o.rotation_functions);
+    auto hooks = secrets::ParseRotationHooks(d);
+    if (!hooks.ok()) return fail("--rotation-functions: " + hooks.status().message());
+    rotation_functions_json = secrets::RotationHooksToJson(*hooks);
+  }
+
+  // Several frontends per region share its PostgreSQL database; SQLite belongs to one process.
+  const int frontends = o.frontends > 0 ? o.frontends : (o.storage == "sqlite" ? 1 : 2);
+  if (frontends > 1 && o.storage == "sqlite") return fail("--frontends above 1 needs --storage postgres");
+  if (frontends > 16) return fail("--frontends takes 1 to 16");
+  // Each frontend's own port comes after the region and peer ports.
+  auto frontend_port = [&](size_t i, int f) {
+    return static_cast<uint16_t>(o.port + 1 + 2 * regions.size() + i * frontends + (f - 1));
+  };
+  if (frontends > 1 && static_cast<size_t>(o.port) + 1 + (2 + frontends) * regions.size() > 65535)
+    return fail("--port leaves no room for every frontend");
+
   std::vector<Child> children;
   cluster.region_endpoints.clear();
+  cluster.frontend_endpoints.clear();
   for (size_t i = 0; i < regions.size(); ++i) {
     server::RegionConfig cfg;
     cfg.region = regions[i];
@@ -211,6 +250,7 @@ int RunUp(const UpOptions& o) {
     cfg.storage = region_storage[i];
     cfg.audit_enabled = o.audit != "off";
     cfg.audit_best_effort = o.audit == "best-effort";
+    cfg.rotation_functions_json = rotation_functions_json;
     for (const auto& q : o.quotas)
       if (!server::ApplyQuotaSetting(q, cfg.quotas))
         return fail("--quota " + q + " is not aws, CLASS=RATE or CLASS=RATE:BURST (classes: symmetric_crypto, "
@@ -237,10 +277,31 @@ int RunUp(const UpOptions& o) {
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) return fail("cannot create " + cfg.data_dir + ": " + ec.message());
     ::chmod(cfg.data_dir.c_str(), 0700);
-    if (Status st = WriteFileAtomically(cfg.data_dir + "/server.json", cfg.ToJson(), 0600); !st.ok())
-      return fail(st.message());
     cluster.region_endpoints[regions[i]] = scheme + o.address + ":" + std::to_string(region_port(i));
-    children.push_back({regions[i], region_port(i), -1});
+    if (frontends > 1) {
+      cfg.listeners.front().reuse_port = true;
+      if (cfg.peer_listener) cfg.peer_listener->reuse_port = true;
+    }
+    for (int f = 1; f <= frontends; ++f) {
+      server::RegionConfig fcfg = cfg;
+      Child child;
+      child.region = regions[i];
+      child.port = region_port(i);
+      child.pid = -1;
+      child.frontend = f;
+      child.config_path = cfg.data_dir + (f == 1 ? "/server.json" : "/server-" + std::to_string(f) + ".json");
+      if (frontends > 1) {
+        child.own_port = frontend_port(i, f);
+        fcfg.listeners.push_back({o.address, child.own_port, "", o.tls});
+        cluster.frontend_endpoints[regions[i]].push_back(scheme + o.address + ":" + std::to_string(child.own_port));
+      }
+      if (f > 1) {
+        fcfg.audit_directory = "audit-frontend-" + std::to_string(f);  // one hash chain per writer process
+        fcfg.create_root_key_if_missing = false;                       // frontend 1 made it
+      }
+      if (Status st = WriteFileAtomically(child.config_path, fcfg.ToJson(), 0600); !st.ok()) return fail(st.message());
+      children.push_back(std::move(child));
+    }
   }
   if (Status st = cluster.Save(cluster_path); !st.ok()) return fail(st.message());
 
@@ -253,12 +314,22 @@ int RunUp(const UpOptions& o) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   if (edge && PortAccepts(o.address, o.port))
     return fail("port " + std::to_string(o.port) + " is already in use; choose another --port");
-  for (auto& c : children) {
-    if (PortAccepts(o.address, c.port))
-      return fail("port " + std::to_string(c.port) + " is already in use; choose another --port");
-    c.pid = SpawnRegion(dir + "/" + c.region + "/server.json", cluster);
-    if (c.pid < 0) return fail("cannot start the region process for " + c.region);
+  for (const auto& c : children) {
+    for (uint16_t port : {c.port, c.own_port}) {
+      if (port != 0 && PortAccepts(o.address, port))
+        return fail("port " + std::to_string(port) + " is already in use; choose another --port");
+    }
   }
+  // Frontend 1 of each region first; the others once it listens (see the top of the file).
+  auto spawn = [&](bool first_frontends) {
+    for (auto& c : children) {
+      if ((c.frontend == 1) != first_frontends) continue;
+      c.pid = SpawnRegion(c.config_path, cluster);
+      if (c.pid < 0) return false;
+    }
+    return true;
+  };
+  if (!spawn(true)) return fail("cannot start the region processes");
   auto reap = [&] {
     int status = 0;
     pid_t pid;
@@ -266,7 +337,7 @@ int RunUp(const UpOptions& o) {
       for (auto& c : children)
         if (c.pid == pid && c.alive) {
           c.alive = false;
-          std::cerr << "meridian up: region " << c.region << " exited ("
+          std::cerr << "meridian up: region " << c.name() << " exited ("
                     << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
                                             : "status " + std::to_string(WEXITSTATUS(status)))
                     << ")" << std::endl;
@@ -290,13 +361,17 @@ int RunUp(const UpOptions& o) {
 
   // Wait until every region accepts connections.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (auto& c : children) {
-    while (!PortAccepts(o.address, c.port)) {
-      reap();
-      if (!c.alive) return stop_all(fail("region " + c.region + " failed to start; see its messages above"));
-      if (std::chrono::steady_clock::now() > deadline)
-        return stop_all(fail("region " + c.region + " did not start listening within 60 s"));
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (bool first_frontends : {true, false}) {
+    if (!first_frontends && !spawn(false)) return stop_all(fail("cannot start the region processes"));
+    for (auto& c : children) {
+      if ((c.frontend == 1) != first_frontends) continue;
+      while (!PortAccepts(o.address, c.ready_port())) {
+        reap();
+        if (!c.alive) return stop_all(fail("region " + c.name() + " failed to start; see its messages above"));
+        if (std::chrono::steady_clock::now() > deadline)
+          return stop_all(fail("region " + c.name() + " did not start listening within 60 s"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
   }
   // The edge endpoint (threads start only now, after every fork).
@@ -304,7 +379,7 @@ int RunUp(const UpOptions& o) {
   std::unique_ptr<server::HttpListener> edge_listener;
   if (edge) {
     std::map<std::string, std::string> targets;
-    for (const auto& c : children) targets[c.region] = o.address + ":" + std::to_string(c.port);
+    for (const auto& c : children) targets[c.region] = o.address + ":" + std::to_string(c.port);  // shared by its frontends
     router = std::make_unique<server::EdgeRouter>(std::move(targets), regions.front());
     server::HttpListenerOptions lo;
     lo.address = o.address;
@@ -324,8 +399,12 @@ int RunUp(const UpOptions& o) {
     std::cout << "meridian: edge " << scheme << o.address << ":" << o.port << " (routes by the signed region)\n";
   }
   std::cout << "meridian: account " << cluster.account_id << "\n";
-  for (const auto& [region, endpoint] : cluster.region_endpoints)
-    std::cout << "meridian: " << region << " " << endpoint << "\n";
+  for (const auto& [region, endpoint] : cluster.region_endpoints) {
+    std::cout << "meridian: " << region << " " << endpoint;
+    if (auto f = cluster.frontend_endpoints.find(region); f != cluster.frontend_endpoints.end())
+      std::cout << " (" << f->second.size() << " frontends)";
+    std::cout << "\n";
+  }
   std::cout << "meridian: credentials in " << cluster_path << "\n";
   if (o.tls)
     std::cout << "meridian: CA bundle " << tls::CaFilesIn(ca_dir).certificate
@@ -379,6 +458,13 @@ void RegisterUpCommand(CLI::App& app, int& exit_code) {
                   "sqlite (DIR/<region>/meridian.db), postgres (a PostgreSQL cluster of its own in DIR/postgres), "
                   "or, with one region, a postgres://... URI or postgres:key=value conninfo")
       ->capture_default_str();
+  cmd->add_option("--frontends", o->frontends,
+                  "meridian server processes per region sharing its PostgreSQL database behind the region endpoint "
+                  "(SO_REUSEPORT); default 2 with --storage postgres, 1 with sqlite");
+  cmd->add_option("--rotation-functions", o->rotation_functions,
+                  "JSON file mapping rotation function names (RotationLambdaARN) to a command or an HTTP "
+                  "endpoint, with an optional execution role_arn: [{\"name\", \"command\"|\"url\", "
+                  "\"role_arn\", \"timeout_seconds\", \"environment\"}]");
   cmd->callback([o, &exit_code] { exit_code = RunUp(*o); });
 }
 

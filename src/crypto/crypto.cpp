@@ -47,8 +47,17 @@ EVP_MD_CTX* ThreadMdCtx() {
   thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   return ctx.get();
 }
+// The digest is set once, when the thread's context is made: EVP_MAC_init with parameters would
+// re-fetch the digest on every call.
+EVP_MAC_CTX* NewHmacSha256Ctx() {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(Algs().hmac);
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0), OSSL_PARAM_END};
+  if (!ctx || EVP_MAC_CTX_set_params(ctx, params) != 1) std::abort();
+  return ctx;
+}
 EVP_MAC_CTX* ThreadHmacCtx() {
-  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_new(Algs().hmac));
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(NewHmacSha256Ctx());
   return ctx.get();
 }
 
@@ -118,16 +127,13 @@ Sha256Digest Sha256(ByteView data) {
 }
 
 Sha256Digest HmacSha256(ByteView key, ByteView data) {
-  static const OSSL_PARAM kParams[] = {
-      OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
-      OSSL_PARAM_END};
   Sha256Digest out;
   EVP_MAC_CTX* ctx = ThreadHmacCtx();
   size_t len = 0;
   // An empty key is legal for HMAC; OpenSSL wants a non-null pointer.
   static const uint8_t kEmpty = 0;
   const uint8_t* k = key.empty() ? &kEmpty : key.data();
-  if (EVP_MAC_init(ctx, k, key.size(), kParams) != 1 ||
+  if (EVP_MAC_init(ctx, k, key.size(), nullptr) != 1 ||
       EVP_MAC_update(ctx, data.data(), data.size()) != 1 ||
       EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1)
     std::abort();

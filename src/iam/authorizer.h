@@ -44,6 +44,9 @@ struct AuthorizationRequest {
   // kms:ViaService, for calls that Meridian's own services make on a caller's behalf
   // ("secretsmanager.<region>.amazonaws.com"); empty for direct calls.
   std::string via_service;
+  // What-if analysis only (blast radius; empty on the request path): lower-case prefixes of
+  // condition keys whose value cannot be known; see policy::RequestContext::AssumeUnknownKeys.
+  std::vector<std::string> unknown_key_prefixes;
 };
 
 // What a service tells the pipeline about the resource a request acts on (see ApiService).
@@ -66,6 +69,9 @@ struct AuthorizationResult {
   std::string decision = "NotEvaluated";  // "Allow", "Deny" (explicit), "ImplicitDeny"
   std::string matched_statement;          // the deciding statement's Sid or index
   std::string policy;                     // which policy held it
+  // With unknown_key_prefixes: the unknown condition keys assumed met by the Allow statements
+  // evaluated (lower case).
+  std::vector<std::string> assumed_keys;
 };
 
 class Authorizer {

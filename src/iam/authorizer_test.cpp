@@ -310,6 +310,67 @@ TEST_F(StsTest, SessionTagsBecomePrincipalTagsAndTransitiveTagsChain) {
   EXPECT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":[{"Key":"team","Value":"blue"}])"), &out).ok());
 }
 
+// "Permissions required to add session tags": passing session tags needs sts:TagSession in the
+// role's trust policy besides sts:AssumeRole (AccessDenied otherwise); aws:RequestTag/* and
+// aws:TagKeys conditions on the TagSession statement decide which tags may be passed.
+TEST_F(StsTest, SessionTagsNeedStsTagSessionInTheTrustPolicy) {
+  const std::string assume_only =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"sts:AssumeRole"}]})";
+  ASSERT_TRUE(directory_->CreateRole(kAccount, "app", "/", assume_only, "", 3600, {}, "").ok());
+  rapidjson::Document out;
+  EXPECT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app"), &out).ok());
+  Status st = AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":[{"Key":"team","Value":"blue"}])"), &out);
+  EXPECT_EQ(st.type(), "AccessDeniedException");
+  EXPECT_NE(st.message().find("sts:TagSession"), std::string::npos) << st.message();
+  EXPECT_EQ(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"TransitiveTagKeys":["team"])"), &out).type(),
+            "AccessDeniedException");
+  // An empty tag list passes no tags: no TagSession needed.
+  EXPECT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":[])"), &out).ok());
+  EXPECT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":"","TransitiveTagKeys":"")"), &out).ok());
+
+  // TagSession allowed only for the tag key "team" (ForAllValues over aws:TagKeys) with value blue.
+  const std::string with_tag_session =
+      R"({"Version":"2012-10-17","Statement":[)"
+      R"({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"sts:AssumeRole"},)"
+      R"({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"sts:TagSession",)"
+      R"("Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["team"]},"StringEquals":{"aws:RequestTag/team":"blue"}}}]})";
+  ASSERT_TRUE(directory_->UpdateAssumeRolePolicy(kAccount, "app", with_tag_session).ok());
+  ASSERT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":[{"Key":"team","Value":"blue"}])"), &out).ok());
+  EXPECT_EQ(directory_->IdentityFor(SessionCaller(out).access_key_id)->principal->tags.size(), 1u);
+  EXPECT_FALSE(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":[{"Key":"team","Value":"red"}])"), &out).ok());
+  EXPECT_FALSE(AssumeRoleAsPipeline(
+      bob_, AssumeRequest("app", R"(,"Tags":[{"Key":"team","Value":"blue"},{"Key":"cost","Value":"x"}])"), &out).ok());
+  // An explicit Deny of sts:TagSession wins even though AssumeRole alone is allowed.
+  const std::string deny_tags =
+      R"({"Version":"2012-10-17","Statement":[)"
+      R"({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":["sts:AssumeRole","sts:TagSession"]},)"
+      R"({"Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:TagSession"}]})";
+  ASSERT_TRUE(directory_->UpdateAssumeRolePolicy(kAccount, "app", deny_tags).ok());
+  EXPECT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app"), &out).ok());
+  EXPECT_FALSE(AssumeRoleAsPipeline(bob_, AssumeRequest("app", R"(,"Tags":[{"Key":"team","Value":"blue"}])"), &out).ok());
+}
+
+// CloudTrail userIdentity element: principalId is the user's unique id for IAM users (and their
+// GetSessionToken sessions), "<role id>:<session name>" for assumed roles, the account id for root.
+TEST_F(StsTest, CredentialsCarryCloudTrailPrincipalIds) {
+  auto bob = directory_->Get(EntityKind::kUser, kAccount, "bob");
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(directory_->credentials().Lookup(bob_.access_key_id)->principal_id, bob->id);
+  EXPECT_EQ(bob->id.substr(0, 4), "AIDA");
+  EXPECT_EQ(directory_->credentials().Lookup(root_.access_key_id)->principal_id, kAccount);
+  ASSERT_TRUE(directory_->CreateRole(kAccount, "app", "/", Trust("arn:aws:iam::111122223333:user/bob"), "", 3600, {}, "").ok());
+  auto role = directory_->Get(EntityKind::kRole, kAccount, "app");
+  rapidjson::Document out;
+  ASSERT_TRUE(AssumeRoleAsPipeline(bob_, AssumeRequest("app"), &out).ok());
+  const std::string session_key = out["Credentials"]["AccessKeyId"].GetString();
+  const std::string expected = role->id + ":" + std::string(out["AssumedRoleUser"]["Arn"].GetString()).substr(
+                                                   std::string("arn:aws:sts::111122223333:assumed-role/app/").size());
+  EXPECT_EQ(directory_->credentials().Lookup(session_key)->principal_id, expected);
+  EXPECT_EQ(std::string(out["AssumedRoleUser"]["AssumedRoleId"].GetString()), expected);
+  ASSERT_TRUE(Sts("GetSessionToken", "{}", &out, &bob_).ok());
+  EXPECT_EQ(directory_->credentials().Lookup(out["Credentials"]["AccessKeyId"].GetString())->principal_id, bob->id);
+}
+
 // STS API Reference, AssumeRole: DurationSeconds 900 .. the role's MaxSessionDuration (default
 // 3600); credentials are rejected after expiry with ExpiredTokenException, and the SigV4
 // verifier requires the session token.

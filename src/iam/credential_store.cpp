@@ -6,11 +6,49 @@
 
 #include "common/aws_json.h"
 #include "common/encoding.h"
+#include "iam/directory_records.h"
 #include "iam/sealed_fields.h"
 #include "storage/schema.h"
 
 namespace meridian::iam {
 namespace {
+
+std::string_view MemberText(const rapidjson::Value& v, const char* name) {
+  auto it = v.FindMember(name);
+  if (it == v.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// The IAM user's unique id ("AIDA..."), "" when the user is gone.
+std::string UserIdOf(storage::Transaction& txn, const std::string& account, std::string_view user_name) {
+  if (user_name.empty()) return {};
+  auto value = txn.Get(storage::tables::kIamPrincipals, records::EntityKey(EntityKind::kUser, account, user_name));
+  if (!value.ok() || !*value) return {};
+  auto user = records::DecodeEntity(**value);
+  return user.ok() ? user->id : std::string();
+}
+
+// CloudTrail's principalId for a credential (sigv4::CredentialRecord::principal_id): the account
+// id for root, the user id for IAM users and their GetSessionToken sessions, "<role id>:<session
+// name>" for assumed roles. `session` is the Directory's session object (null for long-term keys).
+std::string PrincipalIdOf(storage::Transaction& txn, const std::string& account, const std::string& principal_arn,
+                          std::string_view user_name, const rapidjson::Value* session) {
+  if (session) {
+    const std::string_view type = MemberText(*session, "type");
+    if (type == "root") return account;
+    if (type == "user") return UserIdOf(txn, account, MemberText(*session, "name"));
+    const std::string_view role_id = MemberText(*session, "role_id");
+    if (role_id.empty()) return {};
+    return std::string(role_id) + ":" + std::string(MemberText(*session, "session_name"));
+  }
+  const std::string root_suffix = ":iam::" + account + ":root";
+  if (principal_arn.size() > root_suffix.size() &&
+      principal_arn.compare(principal_arn.size() - root_suffix.size(), root_suffix.size(), root_suffix) == 0)
+    return account;
+  auto arn = records::ParseIamArn(principal_arn);
+  if (!arn || arn->type != "user") return {};
+  return UserIdOf(txn, account, user_name.empty() ? std::string_view(arn->name) : user_name);
+}
 
 using sealed::SessionSecretContext;
 using sealed::SessionTokenContext;
@@ -103,6 +141,8 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::CreateAccessKey(
   }
   key->account_id = account_id;
   key->principal_arn = principal_arn;
+  if (auto read = storage_.BeginRead(); read.ok())
+    key->principal_id = PrincipalIdOf(**read, account_id, principal_arn, {}, nullptr);
   if (!IsValidAccessKeyId(key->access_key_id))
     return errors::Validation("an access key id must be 1 to 128 letters, digits or underscores");
   if (key->secret_access_key.empty() || key->secret_access_key.size() > 1024)
@@ -158,6 +198,7 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::Load(const std::string
   key->secret_access_key = std::move(secret);
   key->account_id = doc["account_id"].GetString();
   key->principal_arn = doc["principal_arn"].GetString();
+  key->principal_id = PrincipalIdOf(*txn, key->account_id, key->principal_arn, MemberText(doc, "user_name"), nullptr);
   const bool active = doc.HasMember("status") && doc["status"].IsString() &&
                       std::string_view(doc["status"].GetString()) == "Active";
   if (!active) return std::shared_ptr<const AccessKey>();
@@ -184,12 +225,22 @@ Result<std::shared_ptr<const AccessKey>> CredentialStore::LoadSession(storage::T
   key->account_id = std::string(StringMember(doc, "account_id"));
   key->principal_arn = std::string(StringMember(doc, "principal_arn"));
   key->expires_at = doc["expires_at"].GetInt64();
+  auto session = doc.FindMember("session");
+  key->principal_id = PrincipalIdOf(txn, key->account_id, key->principal_arn, {},
+                                    session != doc.MemberEnd() && session->value.IsObject() ? &session->value : nullptr);
   return std::shared_ptr<const AccessKey>(std::move(key));
 }
 
 void CredentialStore::Invalidate(const std::string& access_key_id) {
   std::unique_lock lock(mu_);
+  ++generation_;
   cache_.erase(access_key_id);
+}
+
+void CredentialStore::InvalidateAll() {
+  std::unique_lock lock(mu_);
+  ++generation_;
+  cache_.clear();
 }
 
 Result<std::optional<CredentialStore::KeyMetadata>> CredentialStore::ReadKeyMetadata(storage::Transaction& txn,
@@ -303,16 +354,18 @@ Result<std::optional<std::string>> CredentialStore::ReadSessionData(storage::Tra
 }
 
 std::shared_ptr<const AccessKey> CredentialStore::Lookup(const std::string& access_key_id) {
+  uint64_t generation;
   {
     std::shared_lock lock(mu_);
     auto it = cache_.find(access_key_id);
     if (it != cache_.end()) return it->second;
+    generation = generation_;
   }
   auto loaded = Load(access_key_id);
   if (!loaded.ok()) return nullptr;
   std::unique_lock lock(mu_);
   // Unknown ids are cached as null too, bounded so a flood of random ids cannot grow memory.
-  if (*loaded || cache_.size() < 100000) cache_[access_key_id] = *loaded;
+  if (generation_ == generation && (*loaded || cache_.size() < 100000)) cache_[access_key_id] = *loaded;
   return *loaded;
 }
 

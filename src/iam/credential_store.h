@@ -12,6 +12,7 @@
 // (X-Amz-Security-Token must match; ExpiredTokenException after expiry).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,8 +55,11 @@ class CredentialStore {
   // Suitable as a sigv4::CredentialLookup.
   std::shared_ptr<const AccessKey> Lookup(const std::string& access_key_id);
 
-  // Forgets what the cache knows about `access_key_id` (call after a committed change).
+  // Forgets what the cache knows about `access_key_id` (call after a committed change), or
+  // everything (another frontend's changes, storage/change_feed.h). A Lookup loading meanwhile
+  // does not cache what it read, so a record read before a change never outlives its invalidation.
   void Invalidate(const std::string& access_key_id);
+  void InvalidateAll();
 
   // ---- Writes inside a caller's transaction (the Directory's). Nothing is cached; call
   // Invalidate after Commit.
@@ -106,6 +110,7 @@ class CredentialStore {
   const crypto::RootKey& root_key_;
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const AccessKey>> cache_;  // guarded by mu_
+  uint64_t generation_ = 0;  // guarded by mu_; bumped by every invalidation
 };
 
 }  // namespace meridian::iam

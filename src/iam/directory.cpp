@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "iam/aws_managed_policies.h"
 #include "iam/directory_impl.h"
 #include "iam/directory_records.h"
 #include "iam/errors.h"
@@ -69,10 +70,17 @@ Status SaveEntity(storage::Transaction& txn, const Entity& e) {
                  records::EncodeEntity(e));
 }
 
+// Customer managed policies come from storage; AWS managed ones from the shipped table
+// (aws_managed_policies.h), never stored.
 Result<ManagedPolicy> LoadPolicy(storage::Transaction& txn, const std::string& arn) {
   auto parsed = records::ParseIamArn(arn);
   if (!parsed || parsed->type != "policy")
     return errors::InvalidInput("ARN " + arn + " is not valid.");
+  if (parsed->account == "aws") {
+    auto shipped = FindAwsManagedPolicy(arn);
+    if (!shipped) return NoSuchPolicy(arn);
+    return *std::move(shipped);
+  }
   MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kIamPolicies, records::PolicyKey(parsed->account, parsed->name)));
   if (!value) return NoSuchPolicy(arn);
   MERIDIAN_ASSIGN_OR_RETURN(auto p, records::DecodePolicy(*value));
@@ -80,7 +88,10 @@ Result<ManagedPolicy> LoadPolicy(storage::Transaction& txn, const std::string& a
   return p;
 }
 
+// AWS managed policies are not stored: their per-account counts are computed when read
+// (AwsPolicyUsage), so saving one is a no-op.
 Status SavePolicy(storage::Transaction& txn, const ManagedPolicy& p) {
+  if (p.account_id == "aws") return Status::Ok();
   return txn.Put(storage::tables::kIamPolicies, records::PolicyKey(p.account_id, p.name), records::EncodePolicy(p));
 }
 
@@ -91,6 +102,29 @@ Status CountBoundaryUse(storage::Transaction& txn, const std::string& arn, int d
   if (!p.ok()) return delta < 0 ? Status::Ok() : p.status();  // a deleted boundary leaves nothing to count
   p->boundary_usage_count = std::max<int64_t>(0, p->boundary_usage_count + delta);
   return SavePolicy(txn, *p);
+}
+
+// IAM refuses changes to AWS managed policies with AccessDenied (observed AWS messages).
+Status RefuseAwsManagedChange(const std::string& arn, std::string_view what) {
+  if (!IsAwsManagedPolicyArn(arn)) return Status::Ok();
+  return errors::AccessDenied("Cannot " + std::string(what) + " policies outside your own account.");
+}
+
+// How many of `account`'s users, groups and roles attach `policy` and use it as their boundary.
+Status CountAwsPolicyUsage(storage::Transaction& txn, const std::string& account, ManagedPolicy& policy) {
+  policy.attachment_count = 0;
+  policy.boundary_usage_count = 0;
+  for (EntityKind kind : {EntityKind::kUser, EntityKind::kGroup, EntityKind::kRole}) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto rows, txn.Scan(storage::tables::kIamPrincipals, records::EntityPrefix(kind, account)));
+    for (const auto& row : rows) {
+      MERIDIAN_ASSIGN_OR_RETURN(auto e, records::DecodeEntity(row.value));
+      if (std::find(e.attached_policy_arns.begin(), e.attached_policy_arns.end(), policy.arn) !=
+          e.attached_policy_arns.end())
+        ++policy.attachment_count;
+      if (e.permissions_boundary_arn == policy.arn) ++policy.boundary_usage_count;
+    }
+  }
+  return Status::Ok();
 }
 
 Status CheckBoundaryArn(storage::Transaction& txn, const std::string& arn) {
@@ -473,9 +507,23 @@ Result<ManagedPolicy> Directory::CreatePolicy(const std::string& account, const 
   return p;
 }
 
-Result<ManagedPolicy> Directory::GetPolicy(const std::string& policy_arn) {
+Result<ManagedPolicy> Directory::GetPolicy(const std::string& policy_arn, const std::string& for_account) {
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
-  return LoadPolicy(*txn, policy_arn);
+  MERIDIAN_ASSIGN_OR_RETURN(auto p, LoadPolicy(*txn, policy_arn));
+  if (p.account_id == "aws" && !for_account.empty()) MERIDIAN_RETURN_IF_ERROR(CountAwsPolicyUsage(*txn, for_account, p));
+  return p;
+}
+
+Result<std::vector<ManagedPolicy>> Directory::ListAwsManagedPolicies(const std::string& account,
+                                                                     const std::string& path_prefix) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
+  std::vector<ManagedPolicy> out;
+  for (auto& p : AwsManagedPolicies(partition_)) {
+    if (p.path.compare(0, path_prefix.size(), path_prefix) != 0) continue;
+    MERIDIAN_RETURN_IF_ERROR(CountAwsPolicyUsage(*txn, account, p));
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 Result<std::vector<ManagedPolicy>> Directory::ListPolicies(const std::string& account, const std::string& path_prefix) {
@@ -490,6 +538,7 @@ Result<std::vector<ManagedPolicy>> Directory::ListPolicies(const std::string& ac
 }
 
 Status Directory::DeletePolicy(const std::string& policy_arn) {
+  MERIDIAN_RETURN_IF_ERROR(RefuseAwsManagedChange(policy_arn, "delete"));
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, BeginChange("DeletePolicy", ChangeScope::kGlobal));
   MERIDIAN_ASSIGN_OR_RETURN(auto p, LoadPolicy(*txn, policy_arn));
   if (p.attachment_count > 0) return errors::DeleteConflict("Cannot delete a policy attached to entities.");
@@ -507,6 +556,7 @@ Status Directory::DeletePolicy(const std::string& policy_arn) {
 
 Result<PolicyVersionRecord> Directory::CreatePolicyVersion(const std::string& policy_arn, const std::string& document,
                                                            bool set_as_default) {
+  MERIDIAN_RETURN_IF_ERROR(RefuseAwsManagedChange(policy_arn, "create versions for"));
   MERIDIAN_RETURN_IF_ERROR(CompileIamPolicy(document, policy::PolicyKind::kIdentity, policy_arn).status());
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, BeginChange("CreatePolicyVersion", ChangeScope::kGlobal));
   MERIDIAN_ASSIGN_OR_RETURN(auto p, LoadPolicy(*txn, policy_arn));
@@ -525,6 +575,7 @@ Result<PolicyVersionRecord> Directory::CreatePolicyVersion(const std::string& po
 }
 
 Status Directory::DeletePolicyVersion(const std::string& policy_arn, const std::string& version_id) {
+  MERIDIAN_RETURN_IF_ERROR(RefuseAwsManagedChange(policy_arn, "delete policy versions for"));
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, BeginChange("DeletePolicyVersion", ChangeScope::kGlobal));
   MERIDIAN_ASSIGN_OR_RETURN(auto p, LoadPolicy(*txn, policy_arn));
   auto it = std::find_if(p.versions.begin(), p.versions.end(),
@@ -541,6 +592,7 @@ Status Directory::DeletePolicyVersion(const std::string& policy_arn, const std::
 }
 
 Status Directory::SetDefaultPolicyVersion(const std::string& policy_arn, const std::string& version_id) {
+  MERIDIAN_RETURN_IF_ERROR(RefuseAwsManagedChange(policy_arn, "update"));
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, BeginChange("SetDefaultPolicyVersion", ChangeScope::kGlobal));
   MERIDIAN_ASSIGN_OR_RETURN(auto p, LoadPolicy(*txn, policy_arn));
   if (std::none_of(p.versions.begin(), p.versions.end(),
@@ -559,7 +611,7 @@ Status Directory::AttachPolicy(EntityKind kind, const std::string& account, cons
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, BeginChange("Attach" + Capitalized(kind) + "Policy", ChangeScope::kGlobal));
   MERIDIAN_ASSIGN_OR_RETURN(auto e, LoadEntity(*txn, kind, account, name));
   MERIDIAN_ASSIGN_OR_RETURN(auto p, LoadPolicy(*txn, policy_arn));
-  if (p.account_id != account) return NoSuchPolicy(policy_arn);
+  if (p.account_id != account && p.account_id != "aws") return NoSuchPolicy(policy_arn);
   if (std::find(e.attached_policy_arns.begin(), e.attached_policy_arns.end(), policy_arn) != e.attached_policy_arns.end())
     return Status::Ok();  // attaching twice is a no-op, as in IAM
   if (e.attached_policy_arns.size() >= kMaxManagedPoliciesPerEntity)

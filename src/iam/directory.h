@@ -206,9 +206,17 @@ class Directory {
   Result<ManagedPolicy> CreatePolicy(const std::string& account, const std::string& name, const std::string& path,
                                      const std::string& document, const std::string& description,
                                      const std::vector<Tag>& tags);
-  Result<ManagedPolicy> GetPolicy(const std::string& policy_arn);
+  // Customer managed (stored) or AWS managed (shipped, iam/aws_managed_policies.h) policies. For
+  // an AWS managed policy the attachment and boundary counts are those of `for_account` (zero
+  // when empty).
+  Result<ManagedPolicy> GetPolicy(const std::string& policy_arn, const std::string& for_account = "");
+  // The account's customer managed policies.
   Result<std::vector<ManagedPolicy>> ListPolicies(const std::string& account, const std::string& path_prefix = "/");
-  // DeleteConflict while attached, used as a boundary, or holding non-default versions.
+  // The shipped AWS managed policies, with `account`'s attachment and boundary counts.
+  Result<std::vector<ManagedPolicy>> ListAwsManagedPolicies(const std::string& account,
+                                                            const std::string& path_prefix = "/");
+  // DeleteConflict while attached, used as a boundary, or holding non-default versions. AWS
+  // managed policies cannot be deleted or changed (AccessDenied, here and in the version calls).
   Status DeletePolicy(const std::string& policy_arn);
   // LimitExceeded beyond kMaxPolicyVersions versions.
   Result<PolicyVersionRecord> CreatePolicyVersion(const std::string& policy_arn, const std::string& document,
@@ -254,6 +262,10 @@ class Directory {
   // empty name, account_id set and arn = the root ARN).
   Result<TemporaryCredentials> CreateUserSession(const Entity& user, int64_t duration_seconds,
                                                  std::optional<int64_t> mfa_authenticated_at);
+
+  // Drops every identity, role and trust policy cached from storage (for changes committed by
+  // another frontend sharing the storage, storage/change_feed.h).
+  void DropCaches();
 
   // ---- Authorization support (hot path: served from memory after the first call).
   // The identity behind an access key (root, user, or session); null when the key is unknown,

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include "common/aws_json.h"
+#include "iam/aws_managed_policies.h"
 #include "iam/directory.h"
 #include "iam/directory_impl.h"
 #include "iam/directory_records.h"
@@ -26,6 +27,12 @@ Status AddEntityPolicies(storage::Transaction& txn, const Entity& e, std::vector
     out.push_back(std::move(p));
   }
   for (const auto& arn : e.attached_policy_arns) {
+    if (auto shipped = FindAwsManagedPolicy(arn)) {
+      MERIDIAN_ASSIGN_OR_RETURN(auto p, CompileIamPolicy(shipped->DefaultVersion()->document,
+                                                         policy::PolicyKind::kIdentity, arn));
+      out.push_back(std::move(p));
+      continue;
+    }
     auto parsed = records::ParseIamArn(arn);
     if (!parsed) continue;
     MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kIamPolicies, records::PolicyKey(parsed->account, parsed->name)));
@@ -41,6 +48,8 @@ Status AddEntityPolicies(storage::Transaction& txn, const Entity& e, std::vector
 
 Result<policy::PolicyPtr> LoadBoundary(storage::Transaction& txn, const std::string& arn) {
   if (arn.empty()) return policy::PolicyPtr();
+  if (auto shipped = FindAwsManagedPolicy(arn))
+    return CompileIamPolicy(shipped->DefaultVersion()->document, policy::PolicyKind::kIdentity, arn);
   auto parsed = records::ParseIamArn(arn);
   if (!parsed) return policy::PolicyPtr();
   MERIDIAN_ASSIGN_OR_RETURN(auto value, txn.Get(storage::tables::kIamPolicies, records::PolicyKey(parsed->account, parsed->name)));
@@ -240,6 +249,8 @@ Result<IdentityPtr> BuildSessionIdentity(storage::Transaction& txn, const std::s
 }
 
 }  // namespace
+
+void Directory::DropCaches() { impl_->Changed(); }
 
 IdentityPtr Directory::IdentityFor(std::string_view access_key_id) {
   const std::string id(access_key_id);

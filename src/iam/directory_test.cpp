@@ -69,6 +69,12 @@ TEST_F(DirectoryTest, MalformedPoliciesAreRejectedWithIamsCode) {
             "MalformedPolicyDocument");
   EXPECT_EQ(directory_->CreateRole(kAccount, "r", "/", kAllowKms, "", 3600, {}, "").status().type(),
             "MalformedPolicyDocument");
+  // "In IAM, the Sid value must be unique within a JSON policy" (IAM User Guide, Sid element).
+  st = directory_->PutInlinePolicy(EntityKind::kUser, kAccount, "bob", "dup",
+                                   R"({"Version":"2012-10-17","Statement":[{"Sid":"S1","Effect":"Allow","Action":"kms:Encrypt","Resource":"*"},)"
+                                   R"({"Sid":"S1","Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]})");
+  EXPECT_EQ(st.type(), "MalformedPolicyDocument");
+  EXPECT_EQ(st.message().rfind("Statement IDs (SID) in a single policy must be unique.", 0), 0u) << st.message();
 }
 
 TEST_F(DirectoryTest, DeleteUserConflictsUntilKeysPoliciesAndGroupsAreGone) {

@@ -21,10 +21,12 @@
 namespace meridian::iam {
 namespace {
 
+constexpr std::string_view kReplicatedTables[] = {storage::tables::kIamPrincipals, storage::tables::kIamPolicies,
+                                                   storage::tables::kIamMfaDevices, storage::tables::kAccessKeys,
+                                                   storage::tables::kStsSessions};
+
 bool IsReplicatedTable(std::string_view table) {
-  namespace t = storage::tables;
-  return table == t::kIamPrincipals || table == t::kIamPolicies || table == t::kIamMfaDevices ||
-         table == t::kAccessKeys || table == t::kStsSessions;
+  return std::find(std::begin(kReplicatedTables), std::end(kReplicatedTables), table) != std::end(kReplicatedTables);
 }
 
 Status Malformed(std::string_view kind, std::string_view why) {
@@ -66,6 +68,55 @@ class SecretsWiper {
  private:
   rapidjson::Document& doc_;
 };
+
+// {"rows": [...]} (iam/global_iam.h) from after-images (nullopt: deleted), with every sealed member
+// removed and named.
+using RowImages = std::map<std::pair<std::string, std::string>, std::optional<std::string>>;
+
+Result<std::string> EncodeRows(const RowImages& rows) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("rows");
+  w.StartArray();
+  for (const auto& [where, value] : rows) {
+    const auto& [table, key] = where;
+    w.StartObject();
+    w.Key("table");
+    w.String(table);
+    w.Key("key");
+    w.String(key);
+    if (!value) {
+      w.Key("deleted");
+      w.Bool(true);
+      w.EndObject();
+      continue;
+    }
+    rapidjson::Document row;
+    row.Parse(value->data(), value->size());
+    const auto fields = sealed::FieldsOf(table, key, row);
+    if (fields.empty()) {
+      w.Key("value");
+      w.String(*value);
+      w.EndObject();
+      continue;
+    }
+    // Never ship a row holding a secret we cannot take out of it.
+    if (row.HasParseError() || !row.IsObject())
+      return errors::ServiceFailure("refusing to replicate unreadable " + table + " row " + key);
+    w.Key("sealed");
+    w.StartArray();
+    for (const auto& f : fields)
+      if (row.RemoveMember(f.member.c_str())) w.String(f.member);
+    w.EndArray();
+    w.Key("value");
+    w.String(Serialize(row));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
 
 // A write transaction that remembers the last value it wrote (or its deletion) for every row of
 // IAM's tables, and enqueues them for every peer, in the same transaction, when it commits.
@@ -115,59 +166,58 @@ class RecordingTransaction final : public storage::Transaction {
     if (IsReplicatedTable(table)) changes_[{std::string(table), std::string(key)}] = std::move(value);
   }
 
-  // {"rows": [...]} (iam/global_iam.h), with every sealed member removed and named.
-  Result<std::string> EncodeChanges() const {
-    rapidjson::StringBuffer sb;
-    JsonWriter w(sb);
-    w.StartObject();
-    w.Key("rows");
-    w.StartArray();
-    for (const auto& [where, value] : changes_) {
-      const auto& [table, key] = where;
-      w.StartObject();
-      w.Key("table");
-      w.String(table);
-      w.Key("key");
-      w.String(key);
-      if (!value) {
-        w.Key("deleted");
-        w.Bool(true);
-        w.EndObject();
-        continue;
-      }
-      rapidjson::Document row;
-      row.Parse(value->data(), value->size());
-      const auto fields = sealed::FieldsOf(table, key, row);
-      if (fields.empty()) {
-        w.Key("value");
-        w.String(*value);
-        w.EndObject();
-        continue;
-      }
-      // Never ship a row holding a secret we cannot take out of it.
-      if (row.HasParseError() || !row.IsObject())
-        return errors::ServiceFailure("refusing to replicate unreadable " + table + " row " + key);
-      w.Key("sealed");
-      w.StartArray();
-      for (const auto& f : fields)
-        if (row.RemoveMember(f.member.c_str())) w.String(f.member);
-      w.EndArray();
-      w.Key("value");
-      w.String(Serialize(row));
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
-  }
+  Result<std::string> EncodeChanges() const { return EncodeRows(changes_); }
 
   std::unique_ptr<storage::Transaction> inner_;
   const std::string kind_;
   const GlobalIamOptions& options_;
-  std::map<std::pair<std::string, std::string>, std::optional<std::string>> changes_;  // nullopt: deleted
+  RowImages changes_;  // nullopt: deleted
 };
 
 }  // namespace
+
+Result<int> SendSnapshotToNewPeers(storage::Storage& storage, const GlobalIamOptions& options) {
+  constexpr size_t kRowsPerMessage = 256;
+  const bool home = options.home_region.empty() || options.home_region == options.region;
+  if (!home || !options.outbox) return 0;
+  std::vector<std::string> new_peers;
+  for (const auto& peer : options.peers) {
+    if (peer == options.region) continue;
+    MERIDIAN_ASSIGN_OR_RETURN(auto stats, options.outbox->Stats(peer));
+    if (stats.last_enqueued == 0) new_peers.push_back(peer);
+  }
+  if (new_peers.empty()) return 0;
+  // One write transaction: the snapshot is read and queued atomically, ahead of any later change.
+  MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage.BeginWrite());
+  int messages = 0;
+  RowImages batch;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    MERIDIAN_ASSIGN_OR_RETURN(std::string payload, EncodeRows(batch));
+    for (const auto& peer : new_peers)
+      MERIDIAN_RETURN_IF_ERROR(options.outbox->Enqueue(*txn, peer, {kSnapshotKind, payload}));
+    ++messages;
+    batch.clear();
+    return Status::Ok();
+  };
+  for (std::string_view table : kReplicatedTables) {
+    std::string after;
+    while (true) {
+      MERIDIAN_ASSIGN_OR_RETURN(auto rows, txn->Scan(table, "", after, kRowsPerMessage));
+      for (auto& row : rows) {
+        after = row.key;
+        batch[{std::string(table), row.key}] = std::move(row.value);
+        if (batch.size() >= kRowsPerMessage) MERIDIAN_RETURN_IF_ERROR(flush());
+      }
+      if (rows.size() < kRowsPerMessage) break;
+    }
+  }
+  MERIDIAN_RETURN_IF_ERROR(flush());
+  if (messages == 0) return 0;
+  MERIDIAN_RETURN_IF_ERROR(txn->Commit());
+  if (options.replication_enqueued) options.replication_enqueued();
+  return messages;
+}
 
 void Directory::MakeGlobal(GlobalIamOptions options) { global_ = std::move(options); }
 

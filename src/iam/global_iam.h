@@ -33,15 +33,23 @@
 // and the Directory drops its compiled identities, so a deleted key, a detached policy or a new
 // session takes effect on the next request. Only IAM's own tables can be written this way.
 //
-// Not covered: a region added to a deployment after IAM changes were made receives only the
-// changes made after it became a peer (there is no snapshot transfer).
+// Regions that join later. A region added to a deployment after IAM changes were made needs the
+// whole IAM state, not only the changes made after it joined: when the home region starts, every
+// peer to which its outbox has never enqueued anything (a region new to the deployment) is sent
+// "iam.Snapshot" messages ahead of any later change, in one transaction: the after-image of every
+// row of IAM's tables (users, groups, roles, policies, access keys, MFA devices, sessions), in
+// the same form and with the same handling of sealed members as a change. A snapshot is applied
+// like any change (idempotent after-images), so sending one to a region that had the rows already
+// changes nothing. Rows deleted before the region joined never reach it (it never had them).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "replication/replication.h"
+#include "storage/storage.h"
 
 namespace meridian::iam {
 
@@ -56,5 +64,11 @@ struct GlobalIamOptions {
 
 // "iam." messages: the prefix RegisterReplicationHandlers and the Expander serve.
 inline constexpr std::string_view kReplicationPrefix = "iam.";
+inline constexpr char kSnapshotKind[] = "iam.Snapshot";
+
+// In the home region, before requests are served: queues the IAM snapshot described above for
+// every peer new to the deployment. Returns the number of snapshot messages (0: nothing to send,
+// not the home region, or no new peer).
+Result<int> SendSnapshotToNewPeers(storage::Storage& storage, const GlobalIamOptions& options);
 
 }  // namespace meridian::iam

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <iterator>
 #include <thread>
 #include <tuple>
@@ -103,7 +104,8 @@ class GlobalIamTest : public ::testing::Test {
     o.home_endpoint = "https://iam.example:4566";
     o.outbox = r.outbox.get();
     for (const auto& p : regions_)
-      if (p.name != r.name) o.peers.push_back(p.name);
+      if (p.name != r.name && !absent_.count(p.name)) o.peers.push_back(p.name);
+    options_[r.name] = o;
     o.replication_enqueued = [&r] {
       for (auto& l : r.links) l->Wake();
     };
@@ -129,7 +131,7 @@ class GlobalIamTest : public ::testing::Test {
   }
   void Link(Region& r) {
     for (auto& p : regions_) {
-      if (p.name == r.name) continue;
+      if (p.name == r.name || absent_.count(p.name)) continue;
       auto transport = std::make_unique<replication::InProcessTransport>(*p.inbox);
       r.to[p.name] = transport.get();
       std::map<std::string, replication::Expander, std::less<>> expanders;
@@ -241,6 +243,8 @@ class GlobalIamTest : public ::testing::Test {
   std::filesystem::path dir_;
   ManualClock clock_{kT0 * 1000};
   Region regions_[3];
+  std::set<std::string> absent_;                    // regions not (yet) in the deployment
+  std::map<std::string, GlobalIamOptions> options_;  // as each region was last opened with
 };
 
 TEST_F(GlobalIamTest, UserMadeAtHomeAuthenticatesAndIsAuthorizedInEveryRegion) {
@@ -508,5 +512,67 @@ TEST_F(GlobalIamTest, NoSecretOnAnyDiskInTheClearOrUnderAnotherRegionsRootKey) {
     EXPECT_EQ(disk.find(secret), std::string::npos);
 }
 
+TEST_F(GlobalIamTest, ARegionAddedLaterReceivesTheWholeIamStateFromTheHome) {
+  // A deployment of two regions: eu-west-1 is not part of it yet.
+  for (auto& r : regions_) {
+    r.links.clear();
+    r.to.clear();
+  }
+  for (auto& r : regions_) Close(r);
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  absent_ = {"eu-west-1"};
+  Open(home());
+  Open(west());
+  Link(home());
+  Link(west());
+  const Key bob = MakeBob();
+  const std::string trust = R"({\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"sts:AssumeRole\"}]})";
+  ASSERT_TRUE(Iam(home(), "CreateRole", R"({"RoleName":"ops","AssumeRolePolicyDocument":")" + trust + "\"}").ok());
+  ASSERT_TRUE(Eventually([&] { return Authenticate(west(), bob.id, bob.secret).ok(); }));
+  // Deleted before eu-west-1 joins: it never has it.
+  ASSERT_TRUE(Iam(home(), "CreateUser", R"({"UserName":"gone"})").ok());
+  ASSERT_TRUE(Iam(home(), "DeleteUser", R"({"UserName":"gone"})").ok());
+
+  // Restarted with a third region.
+  for (auto& r : regions_) {
+    r.links.clear();
+    r.to.clear();
+  }
+  Close(home());
+  Close(west());
+  absent_.clear();
+  for (auto& r : regions_) Open(r);
+  EXPECT_FALSE(Authenticate(eu(), bob.id, bob.secret).ok());
+  auto sent = SendSnapshotToNewPeers(*home().storage, options_[kHome]);  // as the home's server does at start
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(*sent, 1);
+  for (Region* r : {&west(), &eu()}) {  // only the home sends snapshots
+    auto none = SendSnapshotToNewPeers(*r->storage, options_[r->name]);
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(*none, 0);
+  }
+  for (auto& r : regions_) Link(r);
+
+  // eu-west-1 authenticates bob and authorizes him by his policy, with no change made since.
+  ASSERT_TRUE(Eventually([&] { return Authenticate(eu(), bob.id, bob.secret).ok(); }));
+  EXPECT_TRUE(Allowed(eu(), BobArn(), bob.id, "kms:Encrypt"));
+  EXPECT_FALSE(Allowed(eu(), BobArn(), bob.id, "kms:Decrypt"));
+  rapidjson::Document role;
+  EXPECT_TRUE(Iam(eu(), "GetRole", R"({"RoleName":"ops"})", &role).ok());
+  EXPECT_EQ(Iam(eu(), "GetUser", R"({"UserName":"gone"})").type(), "NoSuchEntity");
+  // Its copy of bob's secret is wrapped under its own root key: the secret never sat in an outbox.
+  EXPECT_EQ(AllFiles().find(bob.secret), std::string::npos);
+
+  // A later restart sends no second snapshot; later changes flow as usual.
+  auto again = SendSnapshotToNewPeers(*home().storage, options_[kHome]);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+  ASSERT_TRUE(Iam(home(), "UpdateAccessKey", R"({"UserName":"bob","AccessKeyId":")" + bob.id +
+                                                 R"(","Status":"Inactive"})").ok());
+  ASSERT_TRUE(Eventually([&] { return !Authenticate(eu(), bob.id, bob.secret).ok(); }));
+}
+
 }  // namespace
 }  // namespace meridian::iam
+

@@ -283,7 +283,7 @@ Status CreatePolicy(Call& c) {
 
 Status GetPolicy(Call& c) {
   MERIDIAN_ASSIGN_OR_RETURN(std::string arn, c.args.Required("PolicyArn"));
-  MERIDIAN_ASSIGN_OR_RETURN(auto p, c.dir.GetPolicy(arn));
+  MERIDIAN_ASSIGN_OR_RETURN(auto p, c.dir.GetPolicy(arn, c.account()));
   c.w.StartObject();
   c.w.Key("Policy");
   WritePolicy(c.w, p);
@@ -296,11 +296,19 @@ Status ListPolicies(Call& c) {
   if (scope != "All" && scope != "AWS" && scope != "Local")
     return BadParameter("Scope", scope, "Member must satisfy enum value set: [All, AWS, Local]");
   MERIDIAN_ASSIGN_OR_RETURN(auto only_attached, c.args.OptBool("OnlyAttached"));
-  MERIDIAN_ASSIGN_OR_RETURN(auto all, c.dir.ListPolicies(c.account(), c.args.Opt("PathPrefix").value_or("/")));
+  const std::string prefix = c.args.Opt("PathPrefix").value_or("/");
+  std::vector<ManagedPolicy> all;
+  if (scope != "Local") {  // the shipped AWS managed policies (iam/aws_managed_policies.h)
+    MERIDIAN_ASSIGN_OR_RETURN(all, c.dir.ListAwsManagedPolicies(c.account(), prefix));
+  }
+  if (scope != "AWS") {
+    MERIDIAN_ASSIGN_OR_RETURN(auto local, c.dir.ListPolicies(c.account(), prefix));
+    for (auto& p : local) all.push_back(std::move(p));
+  }
   std::vector<ManagedPolicy> policies;
-  if (scope != "AWS")  // Meridian holds no AWS managed policies
-    for (auto& p : all)
-      if (!only_attached.value_or(false) || p.attachment_count > 0) policies.push_back(std::move(p));
+  for (auto& p : all)
+    if (!only_attached.value_or(false) || p.attachment_count > 0)
+      policies.push_back(std::move(p));
   return WritePagedArray(c, "Policies", policies, [&](const auto& item) { WritePolicy(c.w, item); });
 }
 
@@ -682,7 +690,9 @@ std::optional<AuthorizationResource> IamService::ResourceFor(std::string_view op
   }
   if (r.arn.empty()) return std::nullopt;
   // A resource ARN names its owner; a request about another account's entity is cross-account.
-  if (auto parsed = records::ParseIamArn(r.arn)) r.account_id = parsed->account;
+  // AWS managed policies (account "aws") are readable and attachable in every account: the
+  // caller's own identity policies decide, as for its own policies (changes are refused anyway).
+  if (auto parsed = records::ParseIamArn(r.arn); parsed && parsed->account != "aws") r.account_id = parsed->account;
   return r;
 }
 

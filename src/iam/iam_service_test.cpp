@@ -231,6 +231,88 @@ TEST_F(IamServiceTest, SimulatePrincipalPolicyUsesTheUsersPolicies) {
             "NoSuchEntity");
 }
 
+// IAM User Guide, "AWS managed policies": attachable to users, groups and roles, listed with
+// Scope=AWS, and "You cannot change the permissions defined in AWS managed policies" (IAM answers
+// AccessDenied "Cannot ... policies outside your own account.").
+TEST_F(IamServiceTest, AwsManagedPoliciesAreAttachableListedAndReadOnly) {
+  const std::string kms_power = "arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser";
+  rapidjson::Document out;
+  ASSERT_TRUE(Iam("GetPolicy", R"({"PolicyArn":")" + kms_power + "\"}", &out).ok());
+  EXPECT_EQ(S(out["Policy"]["PolicyName"]), "AWSKeyManagementServicePowerUser");
+  EXPECT_EQ(S(out["Policy"]["DefaultVersionId"]), "v2");
+  EXPECT_EQ(S(out["Policy"]["PolicyId"]).substr(0, 4), "ANPA");
+  EXPECT_EQ(out["Policy"]["AttachmentCount"].GetInt64(), 0);
+  ASSERT_TRUE(Iam("GetPolicyVersion", R"({"PolicyArn":")" + kms_power + R"(","VersionId":"v2"})", &out).ok());
+  auto document = UriDecode(S(out["PolicyVersion"]["Document"]));
+  ASSERT_TRUE(document.has_value());
+  EXPECT_NE(document->find("\"kms:CreateKey\""), std::string::npos);
+  EXPECT_TRUE(out["PolicyVersion"]["IsDefaultVersion"].GetBool());
+  EXPECT_EQ(Iam("GetPolicy", R"({"PolicyArn":"arn:aws:iam::aws:policy/NoSuchManagedPolicy"})").type(), "NoSuchEntity");
+
+  // Attach to a user, a group and a role; the count is the account's.
+  ASSERT_TRUE(Iam("CreateUser", R"({"UserName":"bob"})").ok());
+  ASSERT_TRUE(Iam("CreateGroup", R"({"GroupName":"ops"})").ok());
+  ASSERT_TRUE(Iam("AttachUserPolicy", R"({"UserName":"bob","PolicyArn":")" + kms_power + "\"}").ok());
+  ASSERT_TRUE(Iam("AttachGroupPolicy", R"({"GroupName":"ops","PolicyArn":")" + kms_power + "\"}").ok());
+  ASSERT_TRUE(Iam("GetPolicy", R"({"PolicyArn":")" + kms_power + "\"}", &out).ok());
+  EXPECT_EQ(out["Policy"]["AttachmentCount"].GetInt64(), 2);
+  ASSERT_TRUE(Iam("ListAttachedUserPolicies", R"({"UserName":"bob"})", &out).ok());
+  EXPECT_EQ(S(out["AttachedPolicies"][0]["PolicyArn"]), kms_power);
+
+  // ListPolicies: Scope AWS / Local / All and OnlyAttached.
+  ASSERT_TRUE(Iam("CreatePolicy", R"({"PolicyName":"mine","PolicyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"kms:Sign\",\"Resource\":\"*\"}}"})").ok());
+  auto names = [&](const std::string& request) {
+    rapidjson::Document list;
+    EXPECT_TRUE(Iam("ListPolicies", request, &list).ok());
+    std::vector<std::string> n;
+    for (const auto& p : list["Policies"].GetArray()) n.push_back(p["PolicyName"].GetString());
+    return n;
+  };
+  auto aws = names(R"({"Scope":"AWS"})");
+  EXPECT_NE(std::find(aws.begin(), aws.end(), "AdministratorAccess"), aws.end());
+  EXPECT_EQ(std::find(aws.begin(), aws.end(), "mine"), aws.end());
+  EXPECT_EQ(names(R"({"Scope":"Local"})"), std::vector<std::string>{"mine"});
+  EXPECT_EQ(names(R"({"Scope":"All"})").size(), aws.size() + 1);
+  EXPECT_EQ(names(R"({"Scope":"AWS","OnlyAttached":"true"})"), std::vector<std::string>{"AWSKeyManagementServicePowerUser"});
+  EXPECT_EQ(names(R"({"OnlyAttached":true})"), std::vector<std::string>{"AWSKeyManagementServicePowerUser"});
+
+  // Read-only.
+  Status st = Iam("DeletePolicy", R"({"PolicyArn":")" + kms_power + "\"}");
+  EXPECT_EQ(st.type(), "AccessDenied");
+  EXPECT_EQ(st.http_status(), 403);
+  EXPECT_EQ(st.message(), "Cannot delete policies outside your own account.");
+  EXPECT_EQ(Iam("CreatePolicyVersion", R"({"PolicyArn":")" + kms_power + R"(","PolicyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}"})").message(),
+            "Cannot create versions for policies outside your own account.");
+  EXPECT_EQ(Iam("SetDefaultPolicyVersion", R"({"PolicyArn":")" + kms_power + R"(","VersionId":"v2"})").type(), "AccessDenied");
+  EXPECT_EQ(Iam("DeletePolicyVersion", R"({"PolicyArn":")" + kms_power + R"(","VersionId":"v1"})").type(), "AccessDenied");
+  ASSERT_TRUE(Iam("DetachUserPolicy", R"({"UserName":"bob","PolicyArn":")" + kms_power + "\"}").ok());
+  ASSERT_TRUE(Iam("GetPolicy", R"({"PolicyArn":")" + kms_power + "\"}", &out).ok());
+  EXPECT_EQ(out["Policy"]["AttachmentCount"].GetInt64(), 1);
+}
+
+// The attached AWS managed policy grants what its document says, through the real authorizer,
+// and works as a permissions boundary.
+TEST_F(IamServiceTest, AwsManagedPoliciesDecideRequests) {
+  Caller bob = MakeUser("bob");
+  EXPECT_FALSE(Allowed(bob, "kms:CreateKey"));
+  ASSERT_TRUE(directory_->AttachPolicy(EntityKind::kUser, kAccount, "bob",
+                                       "arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser").ok());
+  EXPECT_TRUE(Allowed(bob, "kms:CreateKey"));
+  EXPECT_TRUE(Allowed(bob, "kms:DescribeKey"));
+  EXPECT_FALSE(Allowed(bob, "kms:Decrypt"));  // not in the policy
+  ASSERT_TRUE(directory_->AttachPolicy(EntityKind::kUser, kAccount, "bob", "arn:aws:iam::aws:policy/PowerUserAccess").ok());
+  EXPECT_TRUE(Allowed(bob, "kms:Decrypt"));       // NotAction iam:*, organizations:*, account:*
+  EXPECT_FALSE(Allowed(bob, "iam:CreateUser"));   // excluded by NotAction
+  EXPECT_TRUE(Allowed(bob, "iam:ListRoles"));     // the second statement
+  ASSERT_TRUE(directory_->PutPermissionsBoundary(EntityKind::kUser, kAccount, "bob",
+                                                 "arn:aws:iam::aws:policy/IAMReadOnlyAccess").ok());
+  EXPECT_FALSE(Allowed(bob, "kms:Decrypt"));  // outside the boundary
+  EXPECT_TRUE(Allowed(bob, "iam:ListRoles"));
+  rapidjson::Document out;
+  ASSERT_TRUE(Iam("GetPolicy", R"({"PolicyArn":"arn:aws:iam::aws:policy/IAMReadOnlyAccess"})", &out).ok());
+  EXPECT_EQ(out["Policy"]["PermissionsBoundaryUsageCount"].GetInt64(), 1);
+}
+
 TEST_F(IamServiceTest, ResourceForNamesTheEntityItsPathAndOwner) {
   ASSERT_TRUE(Iam("CreateUser", R"({"UserName":"bob","Path":"/eng/"})").ok());
   auto resource_of = [&](std::string_view op, const char* json) {

@@ -119,14 +119,22 @@ class IamFixture : public ::testing::Test {
     r.action = "sts:AssumeRole";
     r.region = "us-east-1";
     r.now_ms = clock_.NowMillis();
-    if (resource) {
-      r.resource_arn = resource->arn;
-      r.resource_account = resource->account_id;
-      r.resource_policy = resource->policy;
-      r.resource_policy_kind = resource->policy_kind;
-      r.context = resource->context;
+    if (!resource) {
+      MERIDIAN_RETURN_IF_ERROR(authorizer_->Authorize(r));
+      return Sts("AssumeRole", request, response, &caller);
     }
-    MERIDIAN_RETURN_IF_ERROR(authorizer_->Authorize(r));
+    // As the request pipeline does: the resource, then each also_required one with its action.
+    std::vector<AuthorizationResource> all{*resource};
+    for (const auto& more : resource->also_required) all.push_back(more);
+    for (const auto& res : all) {
+      r.action = res.action.empty() ? "sts:AssumeRole" : res.action;
+      r.resource_arn = res.arn;
+      r.resource_account = res.account_id;
+      r.resource_policy = res.policy;
+      r.resource_policy_kind = res.policy_kind;
+      r.context = res.context;
+      MERIDIAN_RETURN_IF_ERROR(authorizer_->Authorize(r));
+    }
     return Sts("AssumeRole", request, response, &caller);
   }
 

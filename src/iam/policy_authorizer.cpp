@@ -97,6 +97,7 @@ Status PolicyAuthorizer::Authorize(const AuthorizationRequest& request, Authoriz
       ctx.Add(k, v);
   }
 
+  if (!request.unknown_key_prefixes.empty()) ctx.AssumeUnknownKeys(request.unknown_key_prefixes, &out.assumed_keys);
   policy::PolicySet set;
   if (identity) {
     set.identity = identity->policies;

@@ -76,6 +76,7 @@ Result<std::vector<std::string>> QueryArgs::StrList(const char* name) const {
   std::vector<std::string> out;
   const rapidjson::Value* v = Raw(name);
   if (!v) return out;
+  if (v->IsString() && v->GetStringLength() == 0) return out;  // the Query protocol's empty list
   if (!v->IsArray()) {
     auto one = ScalarText(*v);
     if (!one) return BadParameter(name, "", "Member must be a list");
@@ -94,6 +95,7 @@ Result<std::vector<Tag>> QueryArgs::Tags(const char* name) const {
   std::vector<Tag> out;
   const rapidjson::Value* v = Raw(name);
   if (!v) return out;
+  if (v->IsString() && v->GetStringLength() == 0) return out;  // the Query protocol's empty list
   if (!v->IsArray()) return BadParameter(name, "", "Member must be a list of tags");
   for (const auto& e : v->GetArray()) {
     if (!e.IsObject()) return BadParameter(name, "", "Member must be a list of tags");

@@ -257,7 +257,8 @@ Status LoadPrincipalPolicies(Directory& dir, const std::string& arn, Simulation&
       if (!managed.ok()) continue;
       const PolicyVersionRecord* v = managed->DefaultVersion();
       if (!v) continue;
-      MERIDIAN_ASSIGN_OR_RETURN(auto p, Compile(v->document, policy::PolicyKind::kIdentity, policy_arn, "user-managed"));
+      MERIDIAN_ASSIGN_OR_RETURN(auto p, Compile(v->document, policy::PolicyKind::kIdentity, policy_arn,
+                                                managed->account_id == "aws" ? "aws-managed" : "user-managed"));
       sim.identity.push_back(std::move(p));
     }
     return Status::Ok();

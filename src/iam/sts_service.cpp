@@ -242,6 +242,23 @@ std::optional<AuthorizationResource> StsService::ResourceFor(std::string_view op
   if (auto name = args.Opt("RoleSessionName")) r.context.emplace_back("sts:RoleSessionName", *name);
   if (auto external = args.Opt("ExternalId")) r.context.emplace_back("sts:ExternalId", *external);
   if (auto source = args.Opt("SourceIdentity")) r.context.emplace_back("sts:SourceIdentity", *source);
+  // Passing session tags (Tags or TransitiveTagKeys) also needs sts:TagSession, allowed by the
+  // same trust policy (and, across accounts, by the caller's identity policies) with the same
+  // context, so aws:RequestTag/* and aws:TagKeys conditions can restrict which tags are passed
+  // (IAM User Guide, "Permissions required to add session tags").
+  // An empty list (or the Query protocol's "" for one) passes no tags.
+  auto passes = [&](const char* member) {
+    const rapidjson::Value* v = args.Raw(member);
+    if (!v || v->IsNull()) return false;
+    if (v->IsArray()) return !v->Empty();
+    if (v->IsString()) return v->GetStringLength() != 0;
+    return true;
+  };
+  if (passes("Tags") || passes("TransitiveTagKeys")) {
+    AuthorizationResource tag_session = r;
+    tag_session.action = "sts:TagSession";
+    r.also_required.push_back(std::move(tag_session));
+  }
   return r;
 }
 

@@ -30,6 +30,7 @@ std::string KmsService::Impl::AliasValue(const std::string& target, int64_t crea
 
 void KmsService::Impl::InvalidateAliases() {
   std::unique_lock lock(alias_mu_);
+  ++alias_generation_;
   alias_cache_.clear();
 }
 

@@ -20,22 +20,31 @@ KeyStore::KeyStore(storage::Storage& storage, const crypto::RootKey& root_key)
     : storage_(storage), root_key_(root_key) {}
 
 Result<std::shared_ptr<const LoadedKey>> KeyStore::Get(const std::string& key_id) {
+  uint64_t generation;
   {
     std::shared_lock lock(mu_);
     auto it = cache_.find(key_id);
     if (it != cache_.end()) return it->second;
+    generation = generation_;
   }
   MERIDIAN_ASSIGN_OR_RETURN(auto loaded, Load(key_id));
   if (loaded) {
     std::unique_lock lock(mu_);
-    cache_[key_id] = loaded;
+    if (generation_ == generation) cache_[key_id] = loaded;
   }
   return loaded;
 }
 
 void KeyStore::Invalidate(const std::string& key_id) {
   std::unique_lock lock(mu_);
+  ++generation_;
   cache_.erase(key_id);
+}
+
+void KeyStore::InvalidateAll() {
+  std::unique_lock lock(mu_);
+  ++generation_;
+  cache_.clear();
 }
 
 Result<std::shared_ptr<const LoadedKey>> KeyStore::Load(const std::string& key_id) {

@@ -8,6 +8,7 @@
 // invalidates the key's entry like any other change to the key.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -38,7 +39,11 @@ class KeyStore {
 
   // The key with its unwrapped material, or null if no such key exists.
   Result<std::shared_ptr<const LoadedKey>> Get(const std::string& key_id);
+  // Drops the key's entry (or every entry). A Get that was loading meanwhile does not cache what
+  // it read, so an entry read before a change never lands after the change's invalidation (another
+  // frontend's changes arrive through storage/change_feed.h while this process loads).
   void Invalidate(const std::string& key_id);
+  void InvalidateAll();
 
   static Result<std::optional<KeyRecord>> ReadRecord(storage::Transaction& txn, const std::string& key_id);
   static Status WriteRecord(storage::Transaction& txn, const KeyRecord& record);
@@ -54,6 +59,7 @@ class KeyStore {
   const crypto::RootKey& root_key_;
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const LoadedKey>> cache_;  // guarded by mu_
+  uint64_t generation_ = 0;  // guarded by mu_; bumped by every invalidation
 };
 
 }  // namespace meridian::kms

@@ -134,6 +134,12 @@ class KmsService {
   // periodically. Returns the number of keys changed.
   Result<int> RunDueMaintenance();
 
+  // Drops what this process cached from row `row_key` of `table` (kms_keys, kms_key_material,
+  // kms_grants, kms_aliases; other tables are ignored), or everything cached from the table when
+  // nullopt. For changes committed by another frontend sharing the storage
+  // (storage/change_feed.h); this process's own writes invalidate as they commit.
+  void DropCached(std::string_view table, const std::optional<std::string>& row_key);
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -23,6 +23,24 @@ Status KmsService::Handle(std::string_view operation, const rapidjson::Value& re
 
 Result<int> KmsService::RunDueMaintenance() { return impl_->RunDueMaintenance(); }
 
+void KmsService::DropCached(std::string_view table, const std::optional<std::string>& row_key) {
+  impl_->DropCached(table, row_key);
+}
+
+void KmsService::Impl::DropCached(std::string_view table, const std::optional<std::string>& row_key) {
+  if (table == storage::tables::kAliases) {
+    InvalidateAliases();
+  } else if (table == storage::tables::kKeys || table == storage::tables::kKeyMaterial ||
+             table == storage::tables::kKmsGrants) {
+    // Rows are "<key id>", "<key id>/<version>" and "<key id>/<grant id>".
+    if (row_key) {
+      keys_.Invalidate(row_key->substr(0, row_key->find('/')));
+    } else {
+      keys_.InvalidateAll();
+    }
+  }
+}
+
 Result<std::vector<std::string>> KmsService::KeyArnsForAnalysis(const std::string& account_id) {
   const Caller owner{account_id, "arn:aws:iam::" + account_id + ":root", ""};
   std::vector<std::string> arns;

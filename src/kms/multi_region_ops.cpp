@@ -4,6 +4,7 @@
 
 #include <rapidjson/stringbuffer.h>
 
+#include "kms/primary_region_update.h"
 #include "kms/service_impl.h"
 
 namespace meridian::kms {
@@ -11,6 +12,23 @@ namespace {
 
 bool IsRegionOf(const std::vector<std::string>& regions, const std::string& region) {
   return std::find(regions.begin(), regions.end(), region) != regions.end();
+}
+
+// The kms.MultiRegionConfigurationUpdated payload; `updated_from` (the old primary's region) is
+// set only in the copy sent to the new primary of an UpdatePrimaryRegion (primary_region_update.h).
+std::string ConfigurationPayload(const KeyRecord& r, const std::string& updated_from) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("key_id"); w.String(r.key_id);
+  w.Key("primary_region"); w.String(r.primary_region);
+  w.Key("replica_regions");
+  w.StartArray();
+  for (const auto& region : r.replica_regions) w.String(region);
+  w.EndArray();
+  if (!updated_from.empty()) { w.Key(primary_update::kFromMember); w.String(updated_from); }
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
 }
 
 }  // namespace
@@ -27,17 +45,7 @@ void KmsService::Impl::NotifyReplication() {
 
 Status KmsService::Impl::PublishConfiguration(storage::Transaction& txn, const KeyRecord& r,
                                               const std::string& except_region) {
-  rapidjson::StringBuffer sb;
-  JsonWriter w(sb);
-  w.StartObject();
-  w.Key("key_id"); w.String(r.key_id);
-  w.Key("primary_region"); w.String(r.primary_region);
-  w.Key("replica_regions");
-  w.StartArray();
-  for (const auto& region : r.replica_regions) w.String(region);
-  w.EndArray();
-  w.EndObject();
-  const std::string payload(sb.GetString(), sb.GetSize());
+  const std::string payload = ConfigurationPayload(r, "");
   std::vector<std::string> targets = r.replica_regions;
   targets.push_back(r.primary_region);
   for (const auto& region : targets)
@@ -68,6 +76,8 @@ Status KmsService::Impl::ReplicateKey(const JsonRequest& req, const Caller& call
     if (!r.is_primary())
       return err::Unsupported(r.arn + " is a replica key; replicate the primary key in " + r.primary_region + ".");
     MERIDIAN_RETURN_IF_ERROR(RequireNotPendingDeletion(r));
+    if (r.state == primary_update::kUpdatingState)
+      return err::InvalidState(r.arn + " is Updating: its primary Region is changing. Try again when it is Enabled.");
     if (IsRegionOf(r.replica_regions, region))
       return err::AlreadyExists("A replica of " + r.key_id + " already exists in " + region + ".");
     r.replica_regions.push_back(region);
@@ -121,14 +131,19 @@ Status KmsService::Impl::UpdatePrimaryRegion(const JsonRequest& req, const Calle
       return err::Unsupported(r.arn + " is a replica key; call UpdatePrimaryRegion on the primary key in " +
                               r.primary_region + ".");
     MERIDIAN_RETURN_IF_ERROR(RequireNotPendingDeletion(r));
+    if (r.state != key_state::kEnabled)
+      return err::InvalidState(r.arn + " is " + r.state + "; the primary key must be Enabled to update its primary Region.");
     if (!IsRegionOf(r.replica_regions, region))
       return err::NotFound("There is no replica of " + r.key_id + " in " + region + " to make the primary key.");
-    // This key becomes a replica of the one in `region`.
+    // This key becomes a replica of the one in `region`, Updating until the new primary has
+    // taken over (primary_region_update.h).
     std::erase(r.replica_regions, region);
     r.replica_regions.push_back(opts_.region);
     std::sort(r.replica_regions.begin(), r.replica_regions.end());
     r.primary_region = region;
-    return PublishConfiguration(txn, r);
+    r.state = primary_update::kUpdatingState;
+    MERIDIAN_RETURN_IF_ERROR(PublishConfiguration(txn, r, region));
+    return Publish(txn, region, "kms.MultiRegionConfigurationUpdated", ConfigurationPayload(r, opts_.region));
   }));
   (void)arn;
   w.StartObject();

@@ -238,6 +238,53 @@ TEST_F(MultiRegionTest, UpdatePrimaryRegionSwapsRoles) {
   EXPECT_EQ(Call(a_, "RotateKeyOnDemand", "{\"KeyId\":\"" + key + "\"}").type(), "UnsupportedOperationException");
 }
 
+TEST_F(MultiRegionTest, UpdatePrimaryRegionLeavesBothKeysUpdatingUntilTheHandshakeCompletes) {
+  std::string key = CreateMrk();
+  Replicate(key);
+  auto state = [&](Region& r) {
+    rapidjson::Document d;
+    if (!Call(r, "DescribeKey", "{\"KeyId\":\"" + key + "\"}", &d).ok()) return std::string("?");
+    return std::string(d["KeyMetadata"]["KeyState"].GetString()) +
+           (d["KeyMetadata"]["Enabled"].GetBool() ? "/enabled" : "/not-enabled");
+  };
+  // The new primary's confirmation cannot reach the old primary for now.
+  b_.transport->partitioned = true;
+  ASSERT_TRUE(Call(a_, "UpdatePrimaryRegion", "{\"KeyId\":\"" + key + "\",\"PrimaryRegion\":\"us-west-2\"}").ok());
+  EXPECT_EQ(state(a_), "Updating/not-enabled");  // at once, in the old primary's region
+  ASSERT_TRUE(Eventually([&] { return state(b_) == "Updating/not-enabled"; })) << state(b_);
+  // Both keep working in cryptographic operations, and interoperate.
+  std::string blob = Encrypt(a_, key, "dXBkYXRpbmc=");
+  rapidjson::Document d;
+  ASSERT_TRUE(Call(b_, "Decrypt", "{\"CiphertextBlob\":\"" + blob + "\"}", &d).ok());
+  EXPECT_STREQ(d["Plaintext"].GetString(), "dXBkYXRpbmc=");
+  Encrypt(b_, key, "dXBkYXRpbmc=");
+  // But the new primary cannot be replicated, and the primary cannot move again, meanwhile.
+  EXPECT_EQ(Call(b_, "UpdatePrimaryRegion", "{\"KeyId\":\"" + key + "\",\"PrimaryRegion\":\"us-east-1\"}").type(),
+            "KMSInvalidStateException");
+  // Still Updating while the link is down.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(state(a_), "Updating/not-enabled");
+  EXPECT_EQ(state(b_), "Updating/not-enabled");
+
+  b_.transport->partitioned = false;
+  b_.link->Wake();
+  ASSERT_TRUE(Eventually([&] { return state(a_) == "Enabled/enabled" && state(b_) == "Enabled/enabled"; }))
+      << state(a_) << " " << state(b_);
+  ASSERT_TRUE(Call(b_, "DescribeKey", "{\"KeyId\":\"" + key + "\"}", &d).ok());
+  EXPECT_STREQ(d["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"].GetString(), "PRIMARY");
+  // Enabled again: the primary can move back.
+  ASSERT_TRUE(Call(b_, "UpdatePrimaryRegion", "{\"KeyId\":\"" + key + "\",\"PrimaryRegion\":\"us-east-1\"}").ok());
+  ASSERT_TRUE(Eventually([&] { return state(a_) == "Enabled/enabled" && state(b_) == "Enabled/enabled"; }));
+}
+
+TEST_F(MultiRegionTest, UpdatePrimaryRegionNeedsAnEnabledPrimary) {
+  std::string key = CreateMrk();
+  Replicate(key);
+  ASSERT_TRUE(Call(a_, "DisableKey", "{\"KeyId\":\"" + key + "\"}").ok());
+  EXPECT_EQ(Call(a_, "UpdatePrimaryRegion", "{\"KeyId\":\"" + key + "\",\"PrimaryRegion\":\"us-west-2\"}").type(),
+            "KMSInvalidStateException");
+}
+
 TEST_F(MultiRegionTest, PrimaryWaitsForItsReplicasBeforeItsOwnDeletion) {
   std::string key = CreateMrk();
   Replicate(key);

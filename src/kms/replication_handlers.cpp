@@ -5,6 +5,8 @@
 //   kms.SharedPropertiesUpdated          primary -> replicas: rotation settings
 //   kms.MultiRegionConfigurationUpdated  any -> the key's other regions: primary and replicas
 //   kms.ReplicaDeleted                   replica -> primary: the replica is gone
+//   kms.PrimaryUpdateApplied / kms.PrimaryUpdateCompleted: UpdatePrimaryRegion's handshake
+//                                        (primary_region_update.h)
 //
 // Material travels only on the wire (added by ExpandForWire from this region's wrapped store,
 // inside the mutual-TLS link) and is wrapped under the receiving region's root key on arrival.
@@ -15,6 +17,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/encoding.h"
+#include "kms/primary_region_update.h"
 #include "kms/service_impl.h"
 #include "storage/schema.h"
 
@@ -39,6 +42,13 @@ bool ReadMaterial(const rapidjson::Value& payload, const std::string& version_id
   out = crypto::SecureBytes(*bytes);
   crypto::Cleanse(*bytes);
   return true;
+}
+
+std::string JsonQuoted(const std::string& s) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.String(s);
+  return std::string(sb.GetString(), sb.GetSize());
 }
 
 }  // namespace
@@ -102,6 +112,21 @@ Status KmsService::Impl::ApplyReplicated(storage::Transaction& txn, std::string_
     for (const auto& region : p["replica_regions"].GetArray())
       if (region.IsString()) r.replica_regions.emplace_back(region.GetString());
     std::sort(r.replica_regions.begin(), r.replica_regions.end());
+    // This key is the new primary of an UpdatePrimaryRegion: Updating until the old primary
+    // confirms (primary_region_update.h).
+    if (auto from = p.FindMember(primary_update::kFromMember);
+        from != p.MemberEnd() && from->value.IsString() && r.is_primary()) {
+      if (r.state == key_state::kEnabled) r.state = primary_update::kUpdatingState;
+      MERIDIAN_RETURN_IF_ERROR(Publish(txn, from->value.GetString(), primary_update::kApplied,
+                                       "{\"key_id\":" + JsonQuoted(r.key_id) + "}"));
+    }
+  } else if (entry.kind == primary_update::kApplied) {
+    // The old primary: the new one has taken over.
+    if (r.state == primary_update::kUpdatingState) r.state = key_state::kEnabled;
+    MERIDIAN_RETURN_IF_ERROR(Publish(txn, std::string(source), primary_update::kCompleted,
+                                     "{\"key_id\":" + JsonQuoted(r.key_id) + "}"));
+  } else if (entry.kind == primary_update::kCompleted) {
+    if (r.state == primary_update::kUpdatingState) r.state = key_state::kEnabled;
   } else if (entry.kind == "kms.ReplicaDeleted") {
     if (!r.is_primary()) return Status::Ok();
     std::erase(r.replica_regions, std::string(source));

@@ -102,10 +102,12 @@ Result<std::string> KmsService::Impl::ResolveKeyId(const std::string& input, boo
 
 Result<std::string> KmsService::Impl::ResolveAlias(const std::string& account, const std::string& alias, const std::string& input) {
   const std::string row = AliasRowKey(account, alias);
+  uint64_t generation;
   {
     std::shared_lock lock(alias_mu_);
     auto it = alias_cache_.find(row);
     if (it != alias_cache_.end()) return it->second;
+    generation = alias_generation_;
   }
   MERIDIAN_ASSIGN_OR_RETURN(auto txn, storage_.BeginRead());
   MERIDIAN_ASSIGN_OR_RETURN(auto value, txn->Get(storage::tables::kAliases, row));
@@ -116,7 +118,7 @@ Result<std::string> KmsService::Impl::ResolveAlias(const std::string& account, c
     return errors::Internal("stored alias " + input + " is corrupt");
   std::string target = d["target"].GetString();
   std::unique_lock lock(alias_mu_);
-  alias_cache_[row] = target;
+  if (alias_generation_ == generation) alias_cache_[row] = target;
   return target;
 }
 
@@ -222,7 +224,16 @@ Result<KmsService::Impl::Opened> KmsService::Impl::OpenBlob(ByteView blob, const
   if (!key || key->record.account_id != caller.account_id) return err::InvalidCiphertext();
   MERIDIAN_RETURN_IF_ERROR(RequireUsable(key->record));
   auto material = key->material.find(HexEncode(view->backing_key_id));
-  if (material == key->material.end()) return err::InvalidCiphertext();
+  if (material == key->material.end()) {
+    // A version another frontend sharing the storage has just added (a rotation) may not have
+    // reached this process's cache yet (storage/change_feed.h): read the key again, once.
+    keys_.Invalidate(view->key_id);
+    MERIDIAN_ASSIGN_OR_RETURN(key, keys_.Get(view->key_id));
+    if (!key || key->record.account_id != caller.account_id) return err::InvalidCiphertext();
+    MERIDIAN_RETURN_IF_ERROR(RequireUsable(key->record));
+    material = key->material.find(HexEncode(view->backing_key_id));
+    if (material == key->material.end()) return err::InvalidCiphertext();
+  }
   Bytes aad(view->header.begin(), view->header.end());
   Bytes ctx_bytes = SerializeEncryptionContext(ctx);
   aad.insert(aad.end(), ctx_bytes.begin(), ctx_bytes.end());

@@ -200,6 +200,8 @@ class KmsService::Impl {
   Status ApplyReplicated(storage::Transaction& txn, std::string_view source, const replication::WireEntry& entry);
   void AfterReplicatedCommit(const replication::WireEntry& entry);
   Result<std::string> ExpandForWire(const replication::Message& message);
+  // See KmsService::DropCached.
+  void DropCached(std::string_view table, const std::optional<std::string>& row_key);
 
  private:
   // ---- grants (grant_ops.cpp) ---------------------------------------------------------
@@ -248,6 +250,7 @@ class KmsService::Impl {
   const Clock& clock_;
   std::shared_mutex alias_mu_;
   std::unordered_map<std::string, std::string> alias_cache_;  // "<account>/<alias>" -> key id
+  uint64_t alias_generation_ = 0;  // guarded by alias_mu_; a resolution read before a change is not cached
   std::mutex managed_key_mu_;  // serializes creation of AWS managed keys
 };
 

@@ -66,6 +66,7 @@ PeerLinkState PeerLink::State() const {
 }
 
 Result<bool> PeerLink::DeliverOnce() {
+  if (gate_ && !gate_()) return false;  // another frontend delivers
   MERIDIAN_ASSIGN_OR_RETURN(auto entries, outbox_.Peek(peer_region_, kBatchSize));
   if (entries.empty()) return false;
   std::vector<WireEntry> wire;

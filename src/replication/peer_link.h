@@ -64,6 +64,10 @@ class PeerLink {
 
   // Called (on the link's thread) after every delivery attempt that carried entries.
   void SetObserver(DeliveryObserver observer) { observer_ = std::move(observer); }
+  // Delivers only while `gate` answers true (checked before every round; e.g. "this frontend is
+  // the region's leader", storage/leadership.h, so one frontend of a region delivers its
+  // outbox). Set before Start().
+  void SetDeliveryGate(std::function<bool()> gate) { gate_ = std::move(gate); }
   ~PeerLink();  // Stop()s
 
   void Start();
@@ -82,6 +86,7 @@ class PeerLink {
   std::map<std::string, Expander, std::less<>> expanders_;  // by kind prefix
   const Clock& clock_;
   DeliveryObserver observer_;
+  std::function<bool()> gate_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -414,6 +414,82 @@ TEST_F(SecretReplicationTest, UnusableReplicaKeyFailsThatReplicaOnly) {
   EXPECT_EQ(Value("eu-west-1", "app/db"), "v2");
 }
 
+TEST_F(SecretReplicationTest, FailedReplicaIsRetriedByMaintenanceUntilInSync) {
+  const std::string eu_key = CreateKey("eu-west-1");
+  ASSERT_TRUE(CallKms("eu-west-1", "DisableKey", "{\"KeyId\":" + Quote(eu_key) + "}").ok());
+  Ok("us-east-1", "CreateSecret",
+     "{\"Name\":\"retry\",\"SecretString\":\"v1\",\"AddReplicaRegions\":[{\"Region\":\"eu-west-1\",\"KmsKeyId\":" +
+         Quote(eu_key) + "}]}");
+  std::map<std::string, std::string> messages;
+  ASSERT_TRUE(Eventually([&] { return Statuses("us-east-1", "retry", &messages)["eu-west-1"] == "Failed"; }));
+  EXPECT_EQ(messages["eu-west-1"].rfind("Replication failed: ", 0), 0u) << messages["eu-west-1"];
+
+  // Still broken: maintenance retries after the backoff, and the replica stays Failed.
+  ASSERT_TRUE(R("us-east-1").secrets->RunDueMaintenance().ok());  // first seen: schedules the retry
+  clock_.Advance(61 * 1000);
+  auto retried = R("us-east-1").secrets->RunDueMaintenance();
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(*retried, 1);
+  ASSERT_TRUE(Eventually([&] { return Statuses("us-east-1", "retry", &messages)["eu-west-1"] == "Failed"; }));
+  // Not retried again before the (doubled) backoff has passed.
+  clock_.Advance(61 * 1000);
+  EXPECT_EQ(*R("us-east-1").secrets->RunDueMaintenance(), 0);
+
+  // The key works again: the next retry makes the replica InSync with the primary's value, with no
+  // call to ReplicateSecretToRegions.
+  ASSERT_TRUE(CallKms("eu-west-1", "EnableKey", "{\"KeyId\":" + Quote(eu_key) + "}").ok());
+  clock_.Advance(61 * 1000);
+  EXPECT_EQ(*R("us-east-1").secrets->RunDueMaintenance(), 1);
+  ASSERT_TRUE(Eventually([&] { return Statuses("us-east-1", "retry", &messages)["eu-west-1"] == "InSync"; }));
+  EXPECT_EQ(messages["eu-west-1"], "Replication succeeded");
+  EXPECT_EQ(Value("eu-west-1", "retry"), "v1");
+  clock_.Advance(3600 * 1000);
+  EXPECT_EQ(*R("us-east-1").secrets->RunDueMaintenance(), 0);  // nothing left to retry
+}
+
+TEST_F(SecretReplicationTest, ReplicaKeyIsItsOwnAndThePrimaryKeyStaysAtThePrimary) {
+  CreateReplicated("app/db", "v1");
+  auto replica_keys = [&] {
+    std::map<std::string, std::string> out;
+    rapidjson::Document d = Ok("us-east-1", "DescribeSecret", "{\"SecretId\":\"app/db\"}");
+    for (const auto& s : d["ReplicationStatus"].GetArray())
+      out[s["Region"].GetString()] = s.HasMember("KmsKeyId") ? s["KmsKeyId"].GetString() : "";
+    return out;
+  };
+  const auto keys_before = replica_keys();
+
+  // In the replica's region, UpdateSecret may change the replica's key, and nothing else.
+  const std::string eu_key = CreateKey("eu-west-1");
+  EXPECT_EQ(Call("eu-west-1", "UpdateSecret", "{\"SecretId\":\"app/db\",\"Description\":\"x\"}").message(),
+            "Operation not permitted on a replica secret. Call must be made in primary secret's region.");
+  EXPECT_EQ(Call("eu-west-1", "UpdateSecret",
+                 "{\"SecretId\":\"app/db\",\"KmsKeyId\":" + Quote(eu_key) + ",\"SecretString\":\"mine\"}").type(),
+            "InvalidParameterException");
+  EXPECT_FALSE(Call("eu-west-1", "UpdateSecret", "{\"SecretId\":\"app/db\",\"KmsKeyId\":\"alias/nope\"}").ok());
+  ASSERT_TRUE(Call("eu-west-1", "UpdateSecret", "{\"SecretId\":\"app/db\",\"KmsKeyId\":" + Quote(eu_key) + "}").ok());
+  rapidjson::Document eu = Ok("eu-west-1", "DescribeSecret", "{\"SecretId\":\"app/db\"}");
+  EXPECT_EQ(std::string(eu["KmsKeyId"].GetString()), eu_key);
+  EXPECT_EQ(Value("eu-west-1", "app/db"), "v1");
+  ASSERT_TRUE(Eventually([&] { return replica_keys()["eu-west-1"] == eu_key; }));
+  EXPECT_EQ(replica_keys()["us-west-2"], keys_before.at("us-west-2"));
+  // The replica's current version is now sealed under eu_key: disabling it makes it unreadable.
+  ASSERT_TRUE(CallKms("eu-west-1", "DisableKey", "{\"KeyId\":" + Quote(eu_key) + "}").ok());
+  EXPECT_EQ(Call("eu-west-1", "GetSecretValue", "{\"SecretId\":\"app/db\"}").type(), "DecryptionFailure");
+  ASSERT_TRUE(CallKms("eu-west-1", "EnableKey", "{\"KeyId\":" + Quote(eu_key) + "}").ok());
+
+  // The primary's own key changes only the primary: the replicas keep theirs, and keep following.
+  const std::string us_key = CreateKey("us-east-1");
+  ASSERT_TRUE(Call("us-east-1", "UpdateSecret", "{\"SecretId\":\"app/db\",\"KmsKeyId\":" + Quote(us_key) +
+                                                    ",\"SecretString\":\"v2\"}").ok());
+  ASSERT_TRUE(Eventually([&] { return Value("eu-west-1", "app/db") == "v2" && Value("us-west-2", "app/db") == "v2"; }));
+  EXPECT_EQ(replica_keys()["eu-west-1"], eu_key);
+  eu = Ok("eu-west-1", "DescribeSecret", "{\"SecretId\":\"app/db\"}");
+  EXPECT_EQ(std::string(eu["KmsKeyId"].GetString()), eu_key);
+  rapidjson::Document west = Ok("us-west-2", "DescribeSecret", "{\"SecretId\":\"app/db\"}");
+  EXPECT_FALSE(west.HasMember("KmsKeyId") && std::string(west["KmsKeyId"].GetString()) == us_key);
+  EXPECT_TRUE(Eventually([&] { return AllInSync("app/db", {"us-west-2", "eu-west-1"}); }));
+}
+
 TEST_F(SecretReplicationTest, StopReplicationPromotesAndRemoveRegionsDeletes) {
   const std::string arn = CreateReplicated("app/db", "v1");
   rapidjson::Document promoted = Ok("us-west-2", "StopReplicationToReplica", "{\"SecretId\":\"app/db\"}");

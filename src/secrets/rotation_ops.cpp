@@ -104,9 +104,55 @@ Status SecretsService::Impl::AddPendingVersion(SecretRecord& s, storage::Transac
   return CheckStageQuotas(s);
 }
 
+SecretsService::Impl::~Impl() {
+  {
+    std::lock_guard<std::mutex> lock(rotation_mu_);
+    rotation_stopping_ = true;
+    rotation_queue_.clear();
+  }
+  rotation_cv_.notify_all();
+  if (rotation_thread_.joinable()) rotation_thread_.join();
+}
+
+void SecretsService::Impl::RunRotationLater(const Caller& caller, const std::string& arn, const std::string& token,
+                                            std::shared_ptr<Rotator> rotator) {
+  std::lock_guard<std::mutex> lock(rotation_mu_);
+  if (rotation_stopping_) return;
+  rotation_queue_.push_back([this, caller, arn, token, rotator = std::move(rotator)] {
+    (void)RunRotation(caller, arn, token, *rotator);
+  });
+  if (!rotation_thread_.joinable()) {
+    rotation_thread_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(rotation_mu_);
+      for (;;) {
+        rotation_cv_.wait(lock, [this] { return rotation_stopping_ || !rotation_queue_.empty(); });
+        if (rotation_stopping_) return;
+        auto task = std::move(rotation_queue_.front());
+        rotation_queue_.pop_front();
+        lock.unlock();
+        task();
+        lock.lock();
+      }
+    });
+  }
+  rotation_cv_.notify_one();
+}
+
+void SecretsService::Impl::EmitRotationEvent(RotationEvent event) const {
+  if (opts_.rotation_events) opts_.rotation_events(event);
+}
+
 Status SecretsService::Impl::RunRotation(const Caller& caller, const std::string& arn, const std::string& token,
                                          Rotator& rotator) {
   RotationSession ctx(*this, caller, arn, token);
+  std::string function_id;
+  if (auto s = FindNow(arn, caller); s.ok()) function_id = s->rotation.function_id;
+  const RotationEvent base{"", caller.account_id, arn, token, function_id, "", ""};
+  {
+    RotationEvent started = base;
+    started.name = "RotationStarted";
+    EmitRotationEvent(std::move(started));
+  }
   struct Step {
     const char* name;
     Status (Rotator::*run)(RotationContext&);
@@ -127,7 +173,12 @@ Status SecretsService::Impl::RunRotation(const Caller& caller, const std::string
   if (failed.ok()) {
     MERIDIAN_ASSIGN_OR_RETURN(auto after, FindNow(arn, caller));
     const SecretVersion* v = after.FindVersion(token);
-    if (v != nullptr && v->HasStage(stage::kCurrent)) return Status::Ok();
+    if (v != nullptr && v->HasStage(stage::kCurrent)) {
+      RotationEvent succeeded = base;
+      succeeded.name = "RotationSucceeded";
+      EmitRotationEvent(std::move(succeeded));
+      return Status::Ok();
+    }
     failed = err::InvalidRequest("the rotator's finishSecret step did not make the pending version AWSCURRENT");
     failed_step = "finishSecret";
   }
@@ -137,6 +188,11 @@ Status SecretsService::Impl::RunRotation(const Caller& caller, const std::string
     s.rotation.next_rotation_ms = retry_at;
     return Status::Ok();
   });
+  RotationEvent event = base;
+  event.name = "RotationFailed";
+  event.failed_step = failed_step;
+  event.error = failed.ToString();
+  EmitRotationEvent(std::move(event));
   return err::InvalidRequest("Rotation of " + arn + " failed at step " + failed_step + ": " + failed.ToString() +
                              ". AWSCURRENT is unchanged; the rotation will be reattempted.");
 }
@@ -210,7 +266,9 @@ Status SecretsService::Impl::RotateSecret(const JsonRequest& req, const Caller& 
 
   std::shared_ptr<Rotator> rotator = ResolveRotator(function_id);
   bool version_made = rotate_now;
-  if (rotator && rotate_now) {
+  if (rotator && rotate_now && rotator->Asynchronous()) {
+    RunRotationLater(caller, r.arn, token, rotator);  // reported through rotation events, as AWS does
+  } else if (rotator && rotate_now) {
     MERIDIAN_RETURN_IF_ERROR(RunRotation(caller, r.arn, token, *rotator));
   } else if (rotator) {
     MERIDIAN_RETURN_IF_ERROR(TestRotation(caller, r.arn, token, *rotator));

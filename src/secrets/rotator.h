@@ -62,6 +62,10 @@ class Rotator {
   virtual Status SetSecret(RotationContext& ctx) = 0;
   virtual Status TestSecret(RotationContext& ctx) = 0;
   virtual Status FinishSecret(RotationContext& ctx) { return ctx.FinishRotation(); }
+  // True for rotators that run outside the service and call back through its API (rotation
+  // hooks, hook_rotator.h): RotateSecret then only starts the rotation, and the steps run on the
+  // service's rotation thread, as AWS runs a rotation Lambda asynchronously.
+  virtual bool Asynchronous() const { return false; }
 };
 
 // The rotator for a rotation function id, or null when Meridian has none for it (the rotation

@@ -131,6 +131,7 @@ Status SecretsService::Impl::UpdateSecret(const JsonRequest& req, const Caller& 
   MERIDIAN_ASSIGN_OR_RETURN(auto before, FindNow(secret_id, caller));
   if (before.pending_deletion()) return err::MarkedForDeletion();
   const bool key_changed = kms_key_id && *kms_key_id != before.kms_key_id;
+  if (before.is_replica()) return UpdateReplicaKey(before, req, caller, w);
 
   SecretRecord after;
   std::optional<std::string> new_version;
@@ -155,6 +156,32 @@ Status SecretsService::Impl::UpdateSecret(const JsonRequest& req, const Caller& 
   w.StartObject();
   WriteArnAndName(w, after);
   if (new_version) { w.Key("VersionId"); w.String(*new_version); }
+  w.EndObject();
+  return Status::Ok();
+}
+
+// A replica changes only through its primary, except for its encryption key (AWS: "A replica
+// secret can't be updated independently from its primary secret, except for its encryption
+// key"): UpdateSecret with KmsKeyId alone, in the replica's region. The labelled versions are
+// re-encrypted under the new key, and the primary's ReplicationStatus shows it.
+Status SecretsService::Impl::UpdateReplicaKey(const SecretRecord& before, const JsonRequest& req, const Caller& caller,
+                                              JsonWriter& w) {
+  for (const char* member : {"Description", "SecretString", "SecretBinary", "Type", "ClientRequestToken"})
+    if (req.Has(member)) return err::ReplicaReadOnly();
+  MERIDIAN_ASSIGN_OR_RETURN(auto kms_key_id, req.OptString("KmsKeyId", 0, kMaxKmsKeyId));
+  if (!kms_key_id) return err::ReplicaReadOnly();
+  if (*kms_key_id != before.kms_key_id) MERIDIAN_RETURN_IF_ERROR(sealer_.CheckKey(caller, *kms_key_id));
+  const int64_t now = clock_.NowMillis();
+  MERIDIAN_ASSIGN_OR_RETURN(auto after, ModifyAny(before.arn, caller, [&](SecretRecord& s, storage::Transaction& txn) -> Status {
+    if (!s.is_replica()) return err::InvalidRequest("The secret " + s.arn + " changed while it was updated; try again.");
+    s.kms_key_id = *kms_key_id;
+    s.last_changed_ms = now;
+    return ReportReplicaStatus(txn, s, /*key_changed=*/true);
+  }));
+  NotifyReplication();
+  if (*kms_key_id != before.kms_key_id) MERIDIAN_RETURN_IF_ERROR(ReencryptLabeledVersions(after, caller));
+  w.StartObject();
+  WriteArnAndName(w, after);
   w.EndObject();
   return Status::Ok();
 }

@@ -157,6 +157,9 @@ Status SecretsService::Impl::RefuseReplicaWrite(std::string_view operation, cons
       "TagResource", "UntagResource", "PutResourcePolicy", "DeleteResourcePolicy", "RotateSecret",
       "CancelRotateSecret", "ReplicateSecretToRegions", "RemoveRegionsFromReplication"};
   if (kWrites.count(operation) == 0) return Status::Ok();
+  // A replica's encryption key is its own: UpdateSecret with KmsKeyId (and nothing else the
+  // replica shares) is allowed in its region (UpdateReplicaKey checks the rest).
+  if (operation == "UpdateSecret" && req.Has("KmsKeyId")) return Status::Ok();
   auto id = req.OptString("SecretId", 1, kMaxSecretIdLength);
   if (!id.ok() || !*id) return Status::Ok();  // the operation reports it
   auto found = FindNow(**id, caller);
@@ -239,12 +242,14 @@ Status SecretsService::Impl::ApplyReplicated(storage::Transaction& txn, std::str
   return Status("ReplicationError", "unknown replicated Secrets Manager message " + entry.kind, 400);
 }
 
-Status SecretsService::Impl::ReportReplicaStatus(storage::Transaction& txn, const SecretRecord& replica) {
+Status SecretsService::Impl::ReportReplicaStatus(storage::Transaction& txn, const SecretRecord& replica,
+                                                 bool key_changed) {
   const SecretRef ref{replica.account_id, replica.name, ArnInRegion(replica.arn, replica.primary_region)};
   return Publish(txn, replica.primary_region, message::kReplicaStatus, Payload(ref, [&](JsonWriter& w) {
                    w.Key("status"); w.String(replica.replica_status);
                    w.Key("message"); w.String(replica.replica_status_message);
                    w.Key("accessed_ms"); w.Int64(replica.last_accessed_ms);
+                   if (key_changed) { w.Key("kms_key_id"); w.String(replica.kms_key_id); }
                  }));
 }
 
@@ -425,6 +430,7 @@ Status SecretsService::Impl::ApplyReplicaStatus(storage::Transaction& txn, std::
   if (info == nullptr) return Status::Ok();  // removed meanwhile
   info->status = Str(p, "status");
   info->status_message = Str(p, "message");
+  if (p.HasMember("kms_key_id") && p["kms_key_id"].IsString()) info->kms_key_id = p["kms_key_id"].GetString();
   if (info->status == replica_status::kInSync && info->status_message.empty())
     info->status_message = "Replication succeeded";
   info->last_accessed_ms = std::max(info->last_accessed_ms, p["accessed_ms"].GetInt64());

@@ -40,6 +40,19 @@
 
 namespace meridian::secrets {
 
+// A rotation's service event, as CloudTrail records them for Secrets Manager (eventType
+// AwsServiceEvent): RotationStarted, RotationSucceeded, RotationFailed (with the failed step and
+// why; the error never quotes a secret value).
+struct RotationEvent {
+  std::string name;
+  std::string account_id;
+  std::string secret_arn;
+  std::string token;        // the rotation's ClientRequestToken (the pending VersionId)
+  std::string function_id;  // RotationLambdaARN
+  std::string failed_step;  // RotationFailed only
+  std::string error;        // RotationFailed only
+};
+
 struct SecretsOptions {
   std::string region;  // e.g. "us-east-1"
   std::string partition = "aws";
@@ -51,6 +64,9 @@ struct SecretsOptions {
   std::vector<std::string> regions;
   replication::Outbox* outbox = nullptr;
   std::function<void()> replication_enqueued;
+  // Receives every rotation event (e.g. for the audit trail); may be empty. Called from the
+  // thread running the rotation, with no storage transaction held.
+  std::function<void(const RotationEvent&)> rotation_events;
 };
 
 class SecretsService {

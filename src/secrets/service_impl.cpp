@@ -346,13 +346,14 @@ Status SecretsService::Impl::ReencryptLabeledVersions(const SecretRecord& secret
     auto value = OpenVersion(caller, secret, version);
     if (!value.ok()) continue;  // the old key no longer opens it: leave it as it is, as AWS does
     MERIDIAN_ASSIGN_OR_RETURN(auto sealed, sealer_.Seal(caller, secret.kms_key_id, secret.arn, version.id, *value));
-    auto written = Modify(secret.arn, caller, [&](SecretRecord& s, storage::Transaction& txn) -> Status {
+    // A replica's own key may change (its one independent property, secret_replication.h).
+    auto written = ModifyChecked(secret.arn, caller, [&](SecretRecord& s, storage::Transaction& txn) -> Status {
       SecretVersion* v = s.FindVersion(version.id);
       if (v == nullptr || !v->has_value) return Status::Ok();  // removed meanwhile
       v->kms_key_arn = sealed.key_arn;
       v->default_key = s.kms_key_id.empty();
       return txn.Put(tables::kSecretVersions, VersionRowKey(s.account_id, s.name, v->id), sealed.row);
-    });
+    }, /*allow_replica=*/secret.is_replica());
     if (!written.ok()) return written.status();
   }
   return Status::Ok();

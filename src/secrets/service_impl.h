@@ -3,7 +3,12 @@
 // policies, rotation; maintenance). Not a public header.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +29,8 @@ constexpr int64_t kMsPerDay = 86400LL * 1000;
 constexpr size_t kMaxSecretIdLength = 2048;
 constexpr size_t kMaxTagsPerSecret = 50;
 constexpr int64_t kRotationRetryMs = 3600LL * 1000;  // a failed rotation is reattempted after this
+constexpr int64_t kReplicaRetryMs = 60LL * 1000;         // a Failed replica is first retried after this,
+constexpr int64_t kReplicaRetryMaxMs = 3600LL * 1000;    // then ever more slowly, up to this
 
 // A new VersionId when the request has no ClientRequestToken: a random UUID (version 4).
 std::string NewVersionId();
@@ -48,6 +55,9 @@ class SecretsService::Impl {
  public:
   Impl(SecretsOptions options, storage::Storage& storage, kms::KmsService& kms, const Clock& clock)
       : opts_(std::move(options)), storage_(storage), sealer_(kms), clock_(clock) {}
+  // Waits for the rotation thread to finish the rotation it is running; drops queued ones (they
+  // are reattempted by maintenance after a restart: their AWSPENDING version stays).
+  ~Impl();
 
   // Every operation has this signature; Ops() maps X-Amz-Target names to them.
   using Op = Status (Impl::*)(const JsonRequest&, const Caller&, JsonWriter&);
@@ -138,8 +148,17 @@ class SecretsService::Impl {
   // Runs only TestSecret against a pending copy of the current value, then deprecates the copy.
   Status TestRotation(const Caller& caller, const std::string& arn, const std::string& token, Rotator& rotator);
   std::shared_ptr<Rotator> ResolveRotator(const std::string& function_id) const;
+  // Runs RunRotation on the rotation thread (started on first use), for asynchronous rotators.
+  void RunRotationLater(const Caller& caller, const std::string& arn, const std::string& token,
+                        std::shared_ptr<Rotator> rotator);
+  void EmitRotationEvent(RotationEvent event) const;
   // Starts (or reattempts) a rotation from maintenance. Returns true if it changed the secret.
   Result<bool> RotateIfDue(const SecretRecord& secret, int64_t now);
+  // From maintenance, on a primary: replicates again to each replica region whose status is
+  // Failed (ReplicaCreated + every value, as ReplicateSecretToRegions does), with a backoff per
+  // replica from kReplicaRetryMs doubling to kReplicaRetryMaxMs; the status stays Failed until
+  // the replica region reports InSync. Returns the number of replicas retried.
+  Result<int> RetryFailedReplicas(const SecretRecord& secret, int64_t now);
 
   // ---- operations --------------------------------------------------------------------
   Status CreateSecret(const JsonRequest& req, const Caller& caller, JsonWriter& w);
@@ -185,8 +204,11 @@ class SecretsService::Impl {
   Status Publish(storage::Transaction& txn, const std::string& region, std::string_view kind, std::string payload);
   // Wakes the peer links after a commit that may have enqueued messages.
   void NotifyReplication();
-  // A replica reports its status (and when it was last read here) to its primary.
-  Status ReportReplicaStatus(storage::Transaction& txn, const SecretRecord& replica);
+  // A replica reports its status (and when it was last read here) to its primary; with
+  // `key_changed`, also its KmsKeyId (UpdateSecret in the replica's region changed it).
+  Status ReportReplicaStatus(storage::Transaction& txn, const SecretRecord& replica, bool key_changed = false);
+  // UpdateSecret on a replica: only its KmsKeyId may change.
+  Status UpdateReplicaKey(const SecretRecord& before, const JsonRequest& req, const Caller& caller, JsonWriter& w);
   Result<SecretRecord> ModifyChecked(std::string_view secret_id, const Caller& caller, const Mutation& mutate,
                                      bool allow_replica);
   // The receiving side, one per message kind (secret_replication.h), inside the inbox's
@@ -198,6 +220,15 @@ class SecretsService::Impl {
   Status ApplyReplicaPromoted(storage::Transaction& txn, std::string_view source, const rapidjson::Value& payload);
 
   SecretsOptions opts_;
+  // The rotation thread and its queue (RunRotationLater).
+  std::mutex rotation_mu_;
+  std::condition_variable rotation_cv_;
+  std::deque<std::function<void()>> rotation_queue_;
+  bool rotation_stopping_ = false;
+  std::thread rotation_thread_;
+  // Failed replicas' retry schedule: "<primary ARN> <region>" -> (next retry ms, current delay).
+  std::mutex replica_retry_mu_;
+  std::map<std::string, std::pair<int64_t, int64_t>> replica_retry_;
   storage::Storage& storage_;
   ValueSealer sealer_;
   const Clock& clock_;

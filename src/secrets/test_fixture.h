@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
@@ -89,6 +90,7 @@ class SecretsFixture : public ::testing::Test {
     SecretsOptions options;
     options.region = kRegion;
     options.rotators = rotators_;
+    options.rotation_events = rotation_events_;
     service_ = std::make_unique<SecretsService>(options, *storage_, *kms_, clock_);
   }
 
@@ -154,6 +156,7 @@ class SecretsFixture : public ::testing::Test {
   ManualClock clock_{1'700'000'000'000};
   Caller caller_{kAccount, std::string("arn:aws:iam::") + kAccount + ":root", "AKIDEXAMPLE"};
   RotatorResolver rotators_;
+  std::function<void(const RotationEvent&)> rotation_events_;
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<kms::KmsService> kms_;
   std::unique_ptr<SecretsService> service_;

@@ -1,6 +1,8 @@
 #include "server/blast_radius.h"
 
+#include <algorithm>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace meridian::server {
@@ -28,6 +30,29 @@ constexpr const char* kAccountActions[] = {
     "iam:PutUserPolicy",    "iam:AttachUserPolicy", "iam:PutRolePolicy",     "iam:AttachRolePolicy",
     "iam:CreatePolicyVersion", "iam:UpdateAssumeRolePolicy",
 };
+
+// Condition keys whose value depends on the request, not on the principal or the resource, and
+// that the region-wide context below does not supply (lower case prefixes). A decision that an
+// Allow would reach if such keys had the right values is reported as conditional, with the keys.
+const std::vector<std::string>& UnknowableKeyPrefixes() {
+  static const std::vector<std::string> kPrefixes = {
+      "aws:sourceip",          "aws:sourcevpce",           "aws:sourcevpc",          "aws:vpcsourceip",
+      "aws:requesttag/",       "aws:tagkeys",              "aws:useragent",          "aws:referer",
+      "aws:calledvia",         "aws:viaawsservice",        "kms:encryptioncontext:", "kms:encryptioncontextkeys",
+      "kms:grantoperations",   "kms:grantconstrainttype",  "kms:granteeprincipal",   "kms:retiringprincipal",
+      "kms:grantisforawsresource", "kms:viaservice",       "kms:requestalias",       "kms:encryptionalgorithm",
+      "kms:signingalgorithm",  "kms:macalgorithm",         "kms:messagetype",        "kms:keyspec",
+      "kms:keyusage",          "kms:keyorigin",            "kms:multiregion",        "kms:multiregionkeytype",
+      "kms:bypasspolicylockoutsafetycheck", "kms:replicaregion", "kms:primaryregion",
+      "secretsmanager:name",   "secretsmanager:description", "secretsmanager:kmskeyid", "secretsmanager:versionid",
+      "secretsmanager:versionstage", "secretsmanager:blockpublicpolicy", "secretsmanager:addreplicaregions",
+      "secretsmanager:forceoverwritereplicasecret", "secretsmanager:recoverywindowindays",
+      "secretsmanager:forcedeletewithoutrecovery", "secretsmanager:rotationlambdaarn",
+      "secretsmanager:rotateimmediately", "secretsmanager:modifyrotationrules",
+      "sts:externalid",        "sts:rolesessionname",      "sts:sourceidentity",     "sts:transitivetagkeys",
+  };
+  return kPrefixes;
+}
 
 Status InvalidParameter(std::string message) {
   return Status("InvalidParameterException", std::move(message), 400);
@@ -93,6 +118,8 @@ struct ResourceVerdicts {
   std::string arn;   // "*" for account-level actions
   std::vector<std::string> allowed;
   std::vector<std::string> explicitly_denied;
+  // Actions an Allow would permit if the request supplied suitable values for these keys.
+  std::vector<std::pair<std::string, std::vector<std::string>>> conditional;
 };
 
 class Analysis {
@@ -122,10 +149,20 @@ class Analysis {
       if (authz.resource_policy_kind == iam::policy::ResourcePolicyKind::kKeyPolicy && !authz.resource_policy) return;
     }
     iam::AuthorizationResult result;
-    if (s_.authorizer->Authorize(authz, &result).ok())
+    if (s_.authorizer->Authorize(authz, &result).ok()) {
       into.allowed.push_back(action);
-    else if (result.decision == "Deny")
-      into.explicitly_denied.push_back(action);
+      return;
+    }
+    // What if the request supplied the keys this analysis cannot know? If an Allow then decides
+    // (and no Deny that applies regardless), the verdict depends on the request: conditional.
+    authz.unknown_key_prefixes = UnknowableKeyPrefixes();
+    iam::AuthorizationResult what_if;
+    if (s_.authorizer->Authorize(authz, &what_if).ok() && !what_if.assumed_keys.empty()) {
+      std::sort(what_if.assumed_keys.begin(), what_if.assumed_keys.end());
+      into.conditional.emplace_back(action, std::move(what_if.assumed_keys));
+      return;
+    }
+    if (result.decision == "Deny") into.explicitly_denied.push_back(action);
   }
 
   int evaluations() const { return evaluations_; }
@@ -165,12 +202,12 @@ Status AnalyzeBlastRadius(const BlastRadiusSources& s, const rapidjson::Value& r
   Analysis analysis(s, target);
   std::vector<ResourceVerdicts> verdicts;
 
-  verdicts.push_back({"account", "*", {}, {}});
+  verdicts.push_back({"account", "*", {}, {}, {}});
   for (const char* action : kAccountActions) analysis.Decide(action, nullptr, verdicts.back());
 
   MERIDIAN_ASSIGN_OR_RETURN(auto key_arns, s.kms->KeyArnsForAnalysis(target.caller.account_id));
   for (const auto& arn : key_arns) {
-    verdicts.push_back({"kms:key", arn, {}, {}});
+    verdicts.push_back({"kms:key", arn, {}, {}, {}});
     const rapidjson::Document named = NamedRequest("KeyId", arn);
     for (const char* operation : kKeyOperations) {
       // The service's own view of the key for this operation: policy, KMS condition keys, grants.
@@ -181,7 +218,7 @@ Status AnalyzeBlastRadius(const BlastRadiusSources& s, const rapidjson::Value& r
 
   MERIDIAN_ASSIGN_OR_RETURN(auto secret_arns, s.secrets->SecretArnsForAnalysis(target.caller.account_id));
   for (const auto& arn : secret_arns) {
-    verdicts.push_back({"secretsmanager:secret", arn, {}, {}});
+    verdicts.push_back({"secretsmanager:secret", arn, {}, {}, {}});
     const rapidjson::Document named = NamedRequest("SecretId", arn);
     for (const char* operation : kSecretOperations) {
       auto resource = s.secrets->ResourceFor(operation, named, target.caller);
@@ -192,7 +229,7 @@ Status AnalyzeBlastRadius(const BlastRadiusSources& s, const rapidjson::Value& r
   // sts:AssumeRole on every role of the account, decided by its trust policy as StsService does.
   MERIDIAN_ASSIGN_OR_RETURN(auto roles, s.directory->List(iam::EntityKind::kRole, target.caller.account_id));
   for (const auto& role : roles) {
-    verdicts.push_back({"iam:role", role.arn, {}, {}});
+    verdicts.push_back({"iam:role", role.arn, {}, {}, {}});
     iam::AuthorizationResource trust;
     trust.arn = role.arn;
     trust.account_id = role.account_id;
@@ -217,7 +254,8 @@ Status AnalyzeBlastRadius(const BlastRadiusSources& s, const rapidjson::Value& r
   out.Key("aws:SecureTransport");
   out.String("true");
   out.Key("Absent");
-  out.String("aws:SourceIp, aws:SourceVpce, kms:EncryptionContext:*; statements that need them are not counted");
+  out.String("aws:SourceIp, aws:SourceVpce, kms:EncryptionContext:* and other request keys; an action that an "
+             "Allow conditioned on them would permit is listed under Conditional with the keys");
   out.EndObject();
   out.Key("Resources");
   out.StartArray();
@@ -229,6 +267,16 @@ Status AnalyzeBlastRadius(const BlastRadiusSources& s, const rapidjson::Value& r
     out.String(v.arn.c_str());
     WriteStrings(out, "Allowed", v.allowed);
     WriteStrings(out, "ExplicitlyDenied", v.explicitly_denied);
+    out.Key("Conditional");
+    out.StartArray();
+    for (const auto& [action, keys] : v.conditional) {
+      out.StartObject();
+      out.Key("Action");
+      out.String(action.c_str());
+      WriteStrings(out, "ConditionKeys", keys);
+      out.EndObject();
+    }
+    out.EndArray();
     out.EndObject();
   }
   out.EndArray();

@@ -6,7 +6,8 @@
 //
 //   request  {"AccessKeyId": "AKIA.../ASIA..."}  or  {"PrincipalArn": "arn:aws:iam::<acct>:user/x"}
 //   response {"Region", "AccountId", "PrincipalArn", "AccessKeyId", "Context": {...},
-//             "Resources": [{"ResourceType", "ResourceArn", "Allowed": [...], "ExplicitlyDenied": [...]}],
+//             "Resources": [{"ResourceType", "ResourceArn", "Allowed": [...], "ExplicitlyDenied": [...],
+//                            "Conditional": [{"Action", "ConditionKeys": [...]}]}],
 //             "Evaluations": n}
 //
 // Resolving the principal: an access key is resolved by the authorizer itself (Directory::
@@ -17,14 +18,17 @@
 // caller's own account may be analyzed.
 //
 // The request context is region-wide: aws:RequestedRegion = this region, aws:SecureTransport =
-// true, the current time, and NO aws:SourceIp / aws:SourceVpce and no encryption context. So a
-// statement that allows only from some network or with some encryption context is reported as
-// not allowing, and a Deny conditioned on those keys (e.g. NotIpAddress) is evaluated as the
-// evaluator treats missing keys. Grants are matched with an empty encryption context (a grant
-// with a constraint is not counted). The authorizer does not report which decisions depended on
-// a missing context key, so no "conditional" verdict is given; this limitation is documented in
-// the answer's "Context". Reads only: nothing is changed, and no decision is audited one by one
-// (the AnalyzeBlastRadius request itself is).
+// true, the current time, and NO aws:SourceIp / aws:SourceVpce, no encryption context and no
+// other request-supplied keys. A decision that is not an Allow is evaluated a second time "what
+// if": conditions on those unknowable keys (blast_radius.cpp lists them) count as met in Allow
+// statements and unmet in Deny statements (policy::RequestContext::AssumeUnknownKeys). If that
+// allows, the action is reported under "Conditional" with the condition keys the Allow depends
+// on (lower case) — e.g. kms:Decrypt allowed only with aws:SourceIp in some range — instead of
+// as not allowed; a Deny that applies regardless of those keys stays "ExplicitlyDenied". Still
+// reported as Allowed: an action allowed now that a Deny on unknowable keys could refuse for
+// some requests. Grants are matched with an empty encryption context (a grant with a constraint
+// is not counted). Reads only: nothing is changed, and no decision is audited one by one (the
+// AnalyzeBlastRadius request itself is).
 #pragma once
 
 #include <string>

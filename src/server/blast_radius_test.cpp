@@ -3,6 +3,8 @@
 // real resource policies. Every verdict comes from the evaluator that guards requests.
 #include "server/blast_radius.h"
 
+#include <map>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -184,6 +186,40 @@ TEST_F(BlastRadiusTest, LeastPrivilegeUserIsLimitedToOneKeyInItsRegion) {
   rapidjson::Document other;
   other.Parse(sb.GetString(), sb.GetSize());
   EXPECT_TRUE(Allowed(other, key_a).empty());
+}
+
+// A statement whose Allow depends on request keys the analysis cannot know (aws:SourceIp,
+// kms:EncryptionContext:*) is reported as Conditional with those keys, not as allowed or denied;
+// a Deny conditioned on such keys does not hide an unconditional Allow's action, and a Deny that
+// applies regardless stays ExplicitlyDenied.
+TEST_F(BlastRadiusTest, AllowsThatDependOnRequestKeysAreConditional) {
+  const std::string key = CreateKey(DefaultKeyPolicy());
+  const std::string policy = std::string(R"({"Version":"2012-10-17","Statement":[)") +
+      R"({"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},)" +
+      R"({"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:app":"web","aws:RequestedRegion":")" +
+      kRegion + R"("}}},)" +
+      R"({"Effect":"Allow","Action":"kms:DescribeKey","Resource":"*"},)" +
+      R"({"Effect":"Allow","Action":"kms:Sign","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-north-1"}}},)" +
+      R"({"Effect":"Deny","Action":"kms:GenerateDataKey","Resource":"*"},)" +
+      R"({"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]})";
+  const std::string key_id = UserWithPolicy("cond", policy);
+  auto d = Analyze(R"({"AccessKeyId":")" + key_id + R"("})");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  std::map<std::string, std::vector<std::string>> conditional;
+  for (const auto& r : (*d)["Resources"].GetArray())
+    if (key == r["ResourceArn"].GetString())
+      for (const auto& c : r["Conditional"].GetArray()) {
+        auto& keys = conditional[c["Action"].GetString()];
+        for (const auto& k : c["ConditionKeys"].GetArray()) keys.emplace_back(k.GetString());
+      }
+  EXPECT_EQ(conditional["kms:Decrypt"], std::vector<std::string>{"aws:sourceip"});
+  EXPECT_EQ(conditional["kms:Encrypt"], std::vector<std::string>{"kms:encryptioncontext:app"});
+  EXPECT_EQ(conditional.count("kms:DescribeKey"), 0u);
+  EXPECT_EQ(conditional.count("kms:GenerateDataKey"), 0u);  // the unconditional Deny wins anyway
+  EXPECT_EQ(conditional.count("kms:ReEncryptFrom"), 0u);
+  EXPECT_EQ(Allowed(*d, key), std::vector<std::string>{"kms:DescribeKey"});
+  EXPECT_TRUE(Has(Allowed(*d, key, "ExplicitlyDenied"), "kms:GenerateDataKey"));
+  EXPECT_FALSE(Has(Allowed(*d, key, "ExplicitlyDenied"), "kms:Decrypt"));
 }
 
 TEST_F(BlastRadiusTest, SecretResourcePolicyAndAccountRoot) {

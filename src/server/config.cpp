@@ -9,6 +9,7 @@
 #include <rapidjson/prettywriter.h>
 
 #include "common/aws_json.h"
+#include "secrets/hook_rotator.h"
 #include "storage/storage_spec.h"
 
 namespace meridian::server {
@@ -89,12 +90,14 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
     auto port = lr.OptInt("port", 0, 65535);
     auto vpce = lr.OptString("endpoint_id", 0, 64);
     auto tls = lr.OptBool("tls");
-    if (!addr.ok() || !port.ok() || !vpce.ok() || !tls.ok() || !*port)
+    auto reuse_port = lr.OptBool("reuse_port");
+    if (!addr.ok() || !port.ok() || !vpce.ok() || !tls.ok() || !reuse_port.ok() || !*port)
       return ConfigError("a listener needs \"address\" (string) and \"port\" (0-65535)");
     if (*addr) lc.address = **addr;
     lc.port = static_cast<uint16_t>(**port);
     if (*vpce) lc.endpoint_id = **vpce;
     lc.tls = tls->value_or(false);
+    lc.reuse_port = reuse_port->value_or(false);
     if (lc.tls && !cfg.tls.configured())
       return ConfigError("listener " + lc.address + ":" + std::to_string(lc.port) +
                          " serves TLS but the configuration has no \"tls\" certificate");
@@ -197,6 +200,11 @@ Result<RegionConfig> RegionConfig::Parse(std::string_view json) {
     if (!cfg.iam_home_region.empty() && std::find(all.begin(), all.end(), cfg.iam_home_region) == all.end())
       return ConfigError("\"iam.home_region\" must be this region or one of its peers, not " + cfg.iam_home_region);
   }
+  if (const auto* hooks = c.Get("rotation_functions")) {
+    auto parsed = secrets::ParseRotationHooks(*hooks);
+    if (!parsed.ok()) return ConfigError(parsed.status().message());
+    cfg.rotation_functions_json = secrets::RotationHooksToJson(*parsed);
+  }
   auto threads = c.OptInt("threads", 0, 256);
   auto interval = c.OptInt("maintenance_interval_seconds", 1, 86400);
   if (!threads.ok()) return ConfigError("\"threads\" must be 0-256");
@@ -237,6 +245,7 @@ std::string RegionConfig::ToJson() const {
     w.Key("port"); w.Uint(l.port);
     w.Key("endpoint_id"); w.String(l.endpoint_id);
     w.Key("tls"); w.Bool(l.tls);
+    if (l.reuse_port) { w.Key("reuse_port"); w.Bool(true); }
     w.EndObject();
   };
   w.Key("listeners");
@@ -282,6 +291,10 @@ std::string RegionConfig::ToJson() const {
     if (!iam_home_region.empty()) { w.Key("home_region"); w.String(iam_home_region); }
     if (!iam_home_endpoint.empty()) { w.Key("home_endpoint"); w.String(iam_home_endpoint); }
     w.EndObject();
+  }
+  if (!rotation_functions_json.empty()) {
+    w.Key("rotation_functions");
+    w.RawValue(rotation_functions_json.c_str(), rotation_functions_json.size(), rapidjson::kArrayType);
   }
   if (quotas.enabled) {
     w.Key("quotas");

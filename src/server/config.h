@@ -41,6 +41,9 @@ struct ListenerConfig {
   uint16_t port = 4566;
   std::string endpoint_id;
   bool tls = false;
+  // "reuse_port": true binds with SO_REUSEPORT, so several frontends of one region (sharing its
+  // PostgreSQL storage) listen on the same port and the kernel spreads connections among them.
+  bool reuse_port = false;
 };
 
 struct PeerConfig {
@@ -97,6 +100,9 @@ struct RegionConfig {
   std::string iam_home_endpoint;
   // The home region in effect (iam_home_region, or the default above).
   std::string IamHomeRegion() const;
+  // Rotation hooks (secrets/hook_rotator.h): the "rotation_functions" array, validated, as JSON
+  // text ("" when absent). Maps RotationLambdaARN function names to a command or an HTTP endpoint.
+  std::string rotation_functions_json;
 
   static Result<RegionConfig> Parse(std::string_view json);
   static Result<RegionConfig> Load(const std::string& path);

@@ -132,6 +132,7 @@ struct HttpListenerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;          // 0: an ephemeral port (see port())
   std::string endpoint_id;    // passed to the handler with every request
+  bool reuse_port = false;    // SO_REUSEPORT: processes of one user share the port (the kernel spreads connections)
   int threads = 0;            // 0: one per hardware thread
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;

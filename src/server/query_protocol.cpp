@@ -294,7 +294,34 @@ void AppendRequestId(std::string& out, std::string_view request_id) {
 
 }  // namespace
 
+namespace {
+
+// SigV4 query-string authentication parameters (AWS General Reference, "Authenticating requests:
+// using query parameters"): the verifier reads them; they are not the operation's input.
+bool IsSigV4QueryParameter(std::string_view key) {
+  static constexpr std::string_view kNames[] = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+                                                "X-Amz-Expires",   "X-Amz-SignedHeaders", "X-Amz-Signature",
+                                                "X-Amz-Security-Token"};
+  for (std::string_view n : kNames)
+    if (key == n) return true;
+  return false;
+}
+
+Result<ParsedQuery> ParsePairs(std::string_view body, const ParseLimits& limits, bool skip_signature_parameters);
+
+}  // namespace
+
 Result<ParsedQuery> ParseFormBody(std::string_view body, const ParseLimits& limits) {
+  return ParsePairs(body, limits, false);
+}
+
+Result<ParsedQuery> ParseQueryString(std::string_view query, const ParseLimits& limits) {
+  return ParsePairs(query, limits, true);
+}
+
+namespace {
+
+Result<ParsedQuery> ParsePairs(std::string_view body, const ParseLimits& limits, bool skip_signature_parameters) {
   if (body.size() > limits.max_body_bytes)
     return InvalidParameter("The request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes.");
   TreeBuilder tree(limits);
@@ -321,6 +348,7 @@ Result<ParsedQuery> ParseFormBody(std::string_view body, const ParseLimits& limi
     if (key->empty()) return InvalidParameter("The request has a parameter without a name.");
     if (key->size() > limits.max_key_bytes)
       return InvalidParameter("A parameter name is longer than " + std::to_string(limits.max_key_bytes) + " bytes.");
+    if (skip_signature_parameters && IsSigV4QueryParameter(*key)) continue;
     if (*key == "Action" || *key == "Version") {
       bool& seen = *key == "Action" ? have_action : have_version;
       if (seen) return InvalidParameter("The parameter " + *key + " is given more than once.");
@@ -334,6 +362,8 @@ Result<ParsedQuery> ParseFormBody(std::string_view body, const ParseLimits& limi
   MERIDIAN_RETURN_IF_ERROR(ToJson(tree.root(), "", parsed.params, parsed.params.GetAllocator()));
   return parsed;
 }
+
+}  // namespace
 
 std::string RenderResponse(const Dialect& dialect, std::string_view action, const rapidjson::Value& result,
                            std::string_view request_id) {

@@ -1,4 +1,5 @@
-// The AWS Query protocol (IAM, STS): form-encoded requests in, XML responses out.
+// The AWS Query protocol (IAM, STS): form-encoded requests in (a POST body, or the query string
+// of a GET), XML responses out.
 //
 // Requests. A body of application/x-www-form-urlencoded pairs, as botocore's QuerySerializer
 // writes it (`Action=CreateUser&Version=2010-05-08&UserName=bob&Tags.member.1.Key=k&...`), is
@@ -57,6 +58,12 @@ struct ParsedQuery {
 // Parses a form-encoded body. Errors: MalformedQueryString (bad escape, invalid UTF-8),
 // InvalidQueryParameter (structure, duplicates, limits), both HTTP 400.
 Result<ParsedQuery> ParseFormBody(std::string_view body, const ParseLimits& limits = {});
+
+// The GET form of the protocol: the same pairs in the URL's query string (without the '?'), the
+// same rules and errors, except that SigV4 query-authentication parameters (X-Amz-Algorithm,
+// X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature,
+// X-Amz-Security-Token) are left out of the operation's parameters: the verifier reads them.
+Result<ParsedQuery> ParseQueryString(std::string_view query, const ParseLimits& limits = {});
 
 // What differs between Query services when rendering.
 struct Dialect {

@@ -30,6 +30,25 @@ std::string ErrorOf(std::string_view body, const ParseLimits& limits = {}) {
   return parsed.status().type();
 }
 
+// The GET form: the same pairs in the query string; SigV4 query-authentication parameters are
+// the verifier's, not the operation's; the operation's parameters follow the same strict rules.
+TEST(QueryParse, GetQueryStringLeavesOutSignatureParameters) {
+  auto parsed = ParseQueryString(
+      "Action=ListUsers&Version=2010-05-08&MaxItems=5&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+      "&X-Amz-Credential=AKIDEXAMPLE%2F20270115%2Fus-east-1%2Fiam%2Faws4_request&X-Amz-Date=20270115T080000Z"
+      "&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Security-Token=tok&X-Amz-Signature=abcd");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->action, "ListUsers");
+  EXPECT_EQ(parsed->version, "2010-05-08");
+  EXPECT_EQ(ToText(parsed->params), R"({"MaxItems":"5"})");
+  // A POST body keeps such names as ordinary parameters (they are not authentication there).
+  auto body = ParseFormBody("Action=ListUsers&X-Amz-Date=x");
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(ToText(body->params), R"({"X-Amz-Date":"x"})");
+  EXPECT_EQ(ParseQueryString("Action=GetUser&UserName=a&UserName=b").status().type(), "InvalidQueryParameter");
+  EXPECT_EQ(ParseQueryString("Action=GetUser&UserName=%zz").status().type(), "MalformedQueryString");
+}
+
 // The body the aws cli sends for `aws iam create-user --user-name bob --tags Key=a,Value=b`.
 TEST(QueryParse, AwsCliCreateUser) {
   auto parsed = ParseFormBody("Action=CreateUser&Version=2010-05-08&UserName=bob&Tags.member.1.Key=a&Tags.member.1.Value=b");

@@ -19,6 +19,7 @@
 #include "iam/iam_service.h"
 #include "kms/kms.h"
 #include "secrets/builtin_rotators.h"
+#include "secrets/hook_rotator.h"
 #include "secrets/secrets.h"
 #include "server/admin_service.h"
 #include "server/http_listener.h"
@@ -125,6 +126,13 @@ class RegionServer::Impl {
     secrets::SecretsOptions o;
     o.region = config_.region;
     o.rotators = secrets::BuiltInRotators();  // e.g. the PostgreSQL password rotator
+    if (!config_.rotation_functions_json.empty()) {  // rotation hooks (secrets/hook_rotator.h)
+      rapidjson::Document d;
+      d.Parse(config_.rotation_functions_json.c_str());
+      if (auto hooks = secrets::ParseRotationHooks(d); hooks.ok())
+        o.rotators = secrets::HookRotators(std::move(*hooks), HookEnvironmentFor(), std::move(o.rotators));
+    }
+    o.rotation_events = [this](const secrets::RotationEvent& e) { AuditRotation(e); };
     if (!config_.peers.empty()) {  // secrets replicate over the same outbox and peer links as KMS
       o.regions = config_.AllRegions();
       o.outbox = &outbox_;
@@ -133,6 +141,63 @@ class RegionServer::Impl {
       };
     }
     return o;
+  }
+
+  // What a rotation hook gets from this region: the first client listener as its Secrets Manager
+  // endpoint, and a 15-minute session of its execution role (never the administrator's keys).
+  secrets::HookEnvironment HookEnvironmentFor() {
+    secrets::HookEnvironment e;
+    e.region = config_.region;
+    const bool tls = !config_.listeners.empty() && config_.listeners[0].tls;
+    if (tls) e.ca_bundle = config_.DataPath(config_.tls.ca_file);
+    e.endpoint = [this, tls]() -> std::string {
+      if (config_.listeners.empty()) return "";
+      std::string address = config_.listeners[0].address;
+      if (address == "0.0.0.0") address = "127.0.0.1";
+      if (address == "::") address = "::1";
+      if (address.find(':') != std::string::npos) address = "[" + address + "]";
+      const uint16_t port = listeners_.empty() ? config_.listeners[0].port : listeners_[0]->port();
+      return std::string(tls ? "https://" : "http://") + address + ":" + std::to_string(port);
+    };
+    e.issue_credentials = [this](const std::string& account, const std::string& role_arn,
+                                 const std::string& session) -> Result<secrets::HookCredentials> {
+      auto role = directory_.RoleByArn(role_arn);
+      if (!role || role->account_id != account)
+        return Status("NoSuchEntity", "the execution role " + role_arn + " does not exist in account " + account, 404);
+      iam::RoleSessionSpec spec;
+      spec.session_name = session;
+      spec.duration_seconds = 900;
+      MERIDIAN_ASSIGN_OR_RETURN(auto t, directory_.CreateRoleSession(*role, spec));
+      return secrets::HookCredentials{t.access_key_id, t.secret_access_key, t.session_token};
+    };
+    return e;
+  }
+
+  // Rotation events as CloudTrail records Secrets Manager's (AwsServiceEvent, made by the service).
+  void AuditRotation(const secrets::RotationEvent& e) {
+    if (!audit_) return;
+    audit::AuditRecord r;
+    r.event_type = "AwsServiceEvent";
+    r.event_source = std::string(audit::kSecretsManagerEventSource);
+    r.event_name = e.name;
+    r.aws_region = config_.region;
+    r.source_ip_address = "secretsmanager.amazonaws.com";
+    r.user_agent = "secretsmanager.amazonaws.com";
+    r.user_identity.type = "AWSService";
+    r.user_identity.principal_id = "secretsmanager.amazonaws.com";
+    r.user_identity.account_id = e.account_id;
+    r.recipient_account_id = e.account_id;
+    r.request_id = NewRequestId();
+    r.resources.push_back({e.secret_arn, std::string(audit::kSecretResourceType), e.account_id});
+    r.additional_event_data = {{"SecretId", e.secret_arn}, {"ClientRequestToken", e.token}};
+    if (!e.function_id.empty()) r.additional_event_data.emplace_back("RotationLambdaARN", e.function_id);
+    if (!e.failed_step.empty()) {
+      r.additional_event_data.emplace_back("Step", e.failed_step);
+      r.error_code = "RotationFailed";
+      r.error_message = e.error;
+    }
+    r.authorization.decision = "NotEvaluated";
+    audit_->AppendAsync(std::move(r), [](const Status&, uint64_t) {});
   }
 
   iam::GlobalIamOptions IamGlobalOptionsFor() {
@@ -184,11 +249,13 @@ class RegionServer::Impl {
     // Peer links first: request handlers (metrics, DescribeRegions) read links_ without a lock,
     // so it is complete before the first client listener accepts.
     MERIDIAN_RETURN_IF_ERROR(StartReplication());
+    SubscribeToChanges();  // after StartReplication: the handlers read links_
     for (const auto& lc : config_.listeners) {
       HttpListenerOptions options;
       options.address = lc.address;
       options.port = lc.port;
       options.endpoint_id = lc.endpoint_id;
+      options.reuse_port = lc.reuse_port;
       options.threads = config_.threads;
       if (lc.tls)
         options.tls = tls::TlsServerConfig{config_.DataPath(config_.tls.cert_file), config_.DataPath(config_.tls.key_file),
@@ -209,6 +276,11 @@ class RegionServer::Impl {
   Status StartReplication() {
     if (config_.peers.empty()) return Status::Ok();
     directory_.MakeGlobal(IamGlobalOptionsFor());  // IAM is global: changes at the home region, propagated
+    // A region new to the deployment gets the whole IAM state from the home (iam/global_iam.h).
+    if (auto sent = iam::SendSnapshotToNewPeers(*storage_, IamGlobalOptionsFor()); !sent.ok())
+      return sent.status();
+    else if (*sent > 0)
+      log::Info("iam_snapshot_queued", {{"region", config_.region}, {"messages", std::to_string(*sent)}});
     directory_.RegisterReplicationHandlers(inbox_);
     kms_.RegisterReplicationHandlers(inbox_);
     secrets_.RegisterReplicationHandlers(inbox_);
@@ -223,6 +295,7 @@ class RegionServer::Impl {
       HttpListenerOptions options;
       options.address = config_.peer_listener->address;
       options.port = config_.peer_listener->port;
+      options.reuse_port = config_.peer_listener->reuse_port;
       options.threads = 1;
       options.max_body_bytes = 64 * 1024 * 1024;
       options.tls = tls::TlsServerConfig{config_.DataPath(config_.tls.cert_file), config_.DataPath(config_.tls.key_file),
@@ -250,6 +323,8 @@ class RegionServer::Impl {
       expanders[std::string(iam::kReplicationPrefix)] = directory_.ReplicationExpander();
       links_.push_back(std::make_unique<replication::PeerLink>(config_.region, peer.region, outbox_,
                                                                std::move(transport), std::move(expanders)));
+      // One frontend of the region (the leader, storage/leadership.h) delivers the outbox.
+      links_.back()->SetDeliveryGate([this] { return storage::IsLeader(*storage_); });
       links_.back()->SetObserver([this](const replication::DeliveryReport& r) {
         AuditReplication("ReplicationBatchSent", r.peer, r.first_sequence, r.last_sequence, r.applied_through,
                          r.kinds, r.status.ok() ? "" : r.status.ToString());
@@ -291,6 +366,8 @@ class RegionServer::Impl {
     };
     const std::string region = "region=\"" + config_.region + "\"";
     gauge("meridian_up", "1 while the region process serves requests.", "{" + region + "}", 1);
+    gauge("meridian_storage_leader", "1 while this frontend runs the region's background duties.", "{" + region + "}",
+          storage::IsLeader(*storage_) ? 1 : 0);
     for (const auto& link : links_) {
       const replication::PeerLinkState st = link->State();
       const std::string labels = "{" + region + ",peer=\"" + st.peer + "\"}";
@@ -363,8 +440,9 @@ class RegionServer::Impl {
     }
     ApiRequest api{request.method, request.target, request.headers, request.body, request.peer_ip,
                    request.endpoint_id, request.tls};
-    auto shared = std::make_shared<HttpResponder>(std::move(responder));
-    pipeline_.Handle(api, [this, shared](ApiResponse r) { Reply(*shared, std::move(r)); });
+    pipeline_.Handle(api, [this, responder = std::move(responder)](ApiResponse r) mutable {
+      Reply(responder, std::move(r));
+    });
   }
 
   void Reply(HttpResponder& responder, ApiResponse r) {
@@ -377,9 +455,51 @@ class RegionServer::Impl {
     responder.Send(std::move(response));
   }
 
+  // Caches follow the changes the region's other frontends commit (storage/change_feed.h; on
+  // SQLite the feed carries this process's own commits, which have already invalidated).
+  void SubscribeToChanges() {
+    storage::ChangeFeed* feed = storage_->change_feed();
+    if (feed == nullptr) return;
+    namespace t = storage::tables;
+    for (std::string_view table : {t::kKeys, t::kKeyMaterial, t::kKmsGrants, t::kAliases}) {
+      change_subscriptions_.push_back(
+          feed->Subscribe(table, [this, table](const std::optional<std::string>& key) { kms_.DropCached(table, key); }));
+    }
+    for (std::string_view table : {t::kAccessKeys, t::kStsSessions}) {  // rows keyed by access key id
+      change_subscriptions_.push_back(feed->Subscribe(table, [this](const std::optional<std::string>& key) {
+        if (key) {
+          credentials_.Invalidate(*key);
+        } else {
+          credentials_.InvalidateAll();
+        }
+        directory_.DropCaches();
+      }));
+    }
+    for (std::string_view table : {t::kIamPrincipals, t::kIamPolicies, t::kIamMfaDevices}) {
+      change_subscriptions_.push_back(
+          feed->Subscribe(table, [this](const std::optional<std::string>&) { directory_.DropCaches(); }));
+    }
+    // Entries another frontend enqueued: the leader's links deliver them now, not at their next poll.
+    change_subscriptions_.push_back(feed->Subscribe(t::kReplicationOutbox, [this](const std::optional<std::string>&) {
+      for (auto& link : links_) link->Wake();
+    }));
+  }
+
+  // Background duties run on the region's leader only (storage/leadership.h; always this process
+  // on SQLite). A frontend that becomes leader runs them at once, then every interval.
   void MaintenanceLoop() {
     std::unique_lock lock(mu_);
+    bool was_leader = false;
+    auto next_round = std::chrono::steady_clock::now();
     while (!stopping_) {
+      const bool leader = storage::IsLeader(*storage_);
+      if (!leader || (was_leader && std::chrono::steady_clock::now() < next_round)) {
+        was_leader = leader;
+        cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+        continue;
+      }
+      was_leader = true;
+      next_round = std::chrono::steady_clock::now() + std::chrono::seconds(config_.maintenance_interval_seconds);
       lock.unlock();
       auto changed = kms_.RunDueMaintenance();
       if (!changed.ok())
@@ -393,7 +513,6 @@ class RegionServer::Impl {
       else if (*secrets_changed > 0)
         log::Info("maintenance", {{"region", config_.region}, {"secrets_changed", std::to_string(*secrets_changed)}});
       lock.lock();
-      cv_.wait_for(lock, std::chrono::seconds(config_.maintenance_interval_seconds), [this] { return stopping_; });
     }
   }
 
@@ -422,6 +541,8 @@ class RegionServer::Impl {
   std::unique_ptr<HttpListener> peer_listener_;
   std::vector<std::unique_ptr<replication::PeerLink>> links_;
   std::thread maintenance_;
+  // Declared after every cache owner, so destroyed (unsubscribed) before them.
+  std::vector<storage::ChangeSubscription> change_subscriptions_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

@@ -6,6 +6,7 @@
 #include "audit/record.h"
 #include "audit/redaction.h"
 #include "audit/resources.h"
+#include "audit/response_audit.h"
 #include "common/aws_json.h"
 #include "common/encoding.h"
 #include "crypto/crypto.h"
@@ -202,7 +203,8 @@ bool RequestPipeline::OpenQueryEnvelope(const ApiRequest& request, Envelope& env
   }
   out.dialect = env.service->query_dialect();
   out.event_source = EventSourceOf(env.service->signing_name());
-  auto parsed = query::ParseFormBody(request.body);
+  // The GET form carries the pairs in the query string (query_protocol.h).
+  auto parsed = request.method == "GET" ? query::ParseQueryString(view.query) : query::ParseFormBody(request.body);
   if (!parsed.ok()) {
     out.Fail(parsed.status());
     return false;
@@ -231,13 +233,15 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  if (request.method != "POST" || path != "/")
+  const bool is_get_query = request.method == "GET" && path == "/" && !query.empty() &&
+                            !sigv4::FindHeader(request.headers, "x-amz-target");
+  if ((request.method != "POST" && !is_get_query) || path != "/")
     return out.Fail(Status("UnknownOperationException",
                            "Meridian serves the AWS JSON 1.1 protocol (POST / with an X-Amz-Target header) and, "
                            "for IAM and STS, the Query protocol (POST / with a form-encoded body).", 404));
   Envelope env;
-  const bool is_query = !sigv4::FindHeader(request.headers, "x-amz-target") &&
-                        IsFormContentType(sigv4::FindHeader(request.headers, "content-type"));
+  const bool is_query = is_get_query || (!sigv4::FindHeader(request.headers, "x-amz-target") &&
+                                         IsFormContentType(sigv4::FindHeader(request.headers, "content-type")));
   if (!(is_query ? OpenQueryEnvelope(request, env, out) : OpenJsonEnvelope(request, env, out))) return;
   ApiService* service = env.service;
   const std::string_view operation = env.operation;
@@ -333,8 +337,9 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   // The output may hold plaintext (Decrypt, GenerateDataKey) or credentials (CreateAccessKey,
   // AssumeRole): every copy but the response body is wiped.
   rapidjson::Document response;
-  const bool need_document = audit_ || out.dialect;
+  const bool need_document = out.dialect != nullptr;  // Query responses are rendered from the document
   if (need_document) response.Parse(sb.GetString(), sb.GetSize());
+  const audit::ResourceContext resource_context{options_.partition, options_.region, caller->account_id()};
   if (out.dialect) {
     if (sb.GetSize() != 0 && response.HasParseError()) {
       crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
@@ -349,11 +354,17 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
   }
   crypto::Cleanse(const_cast<char*>(sb.GetString()), sb.GetSize());
   if (audit_) {
-    // One parse of the response serves rendering, redaction and resources.
-    out.response_elements = audit::RedactMessage(out.event_source, response);
-    auto named = audit::InferResources(out.event_source, {options_.partition, options_.region, caller->account_id()},
-                                       nullptr, &response);
-    for (auto& r : named)
+    // A Query response was parsed for rendering: that document serves the record too. A JSON
+    // response is read once, for the members the record keeps (plaintext and blobs are skipped).
+    audit::ResponseAudit recorded;
+    if (need_document) {
+      recorded.response_elements = audit::RedactMessage(out.event_source, response);
+      recorded.resources = audit::InferResources(out.event_source, resource_context, nullptr, &response);
+    } else {
+      recorded = audit::AuditResponse(out.event_source, resource_context, out.response.body);
+    }
+    out.response_elements = std::move(recorded.response_elements);
+    for (auto& r : recorded.resources)
       if (std::none_of(out.resources.begin(), out.resources.end(), [&](const auto& e) { return e.arn == r.arn; }))
         out.resources.push_back(std::move(r));
   }
@@ -376,7 +387,8 @@ void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond resp
                                                                                               : "IAMUser";
     r.user_identity.arn = arn;
     r.user_identity.account_id = c.account_id();
-    r.user_identity.principal_id = c.account_id();
+    // AIDA... (user), AROA...:<session> (assumed role), account id (root), as CloudTrail records.
+    r.user_identity.principal_id = c.credential->principal_id.empty() ? c.account_id() : c.credential->principal_id;
     r.user_identity.access_key_id = c.access_key_id();
     r.recipient_account_id = c.account_id();
   } else {
@@ -393,15 +405,18 @@ void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond resp
   r.resources = std::move(out.resources);
   r.error_code = std::move(out.error_code);
   r.error_message = std::move(out.error_message);
-  r.request_id = out.request_id;
+  r.request_id = std::move(out.request_id);
   r.read_only = audit::IsReadOnlyEvent(r.event_name);
   r.authorization.decision = std::move(out.decision);
   r.authorization.matched_statement = std::move(out.matched_statement);
   r.authorization.policy = std::move(out.deciding_policy);
-  audit_->AppendAsync(std::move(r), [response = std::move(out.response), request_id = out.request_id,
-                                     dialect = out.dialect, respond = std::move(respond)](const Status& st, uint64_t) mutable {
+  audit_->AppendAsync(std::move(r), [response = std::move(out.response), dialect = out.dialect,
+                                     respond = std::move(respond)](const Status& st, uint64_t) mutable {
     if (!st.ok()) {
       crypto::Cleanse(response.body);
+      std::string request_id;  // Handle put it in the response's headers
+      for (const auto& [name, value] : response.headers)
+        if (name == "x-amzn-RequestId") request_id = value;
       Outcome failed;
       failed.request_id = request_id;
       failed.dialect = dialect;

@@ -34,6 +34,7 @@
 
 #include "audit/audit_log.h"
 #include "common/clock.h"
+#include "common/unique_function.h"
 #include "iam/authorizer.h"
 #include "iam/credential_store.h"
 #include "server/api_service.h"
@@ -73,8 +74,9 @@ struct PipelineOptions {
   std::vector<std::string> iam_signing_regions;
 };
 
-// Receives the response; may be called on another thread (the audit log's writer).
-using Respond = std::function<void(ApiResponse)>;
+// Receives the response, once; may be called on another thread (the audit log's writer).
+// Move-only: a callback that owns its responder is stored without a heap allocation.
+using Respond = UniqueFunction<void(ApiResponse)>;
 
 class RequestPipeline {
  public:

@@ -41,6 +41,9 @@ struct CredentialRecord {
   std::string account_id;
   std::string principal_arn;
   std::optional<int64_t> expires_at;  // epoch seconds; temporary credentials only
+  // CloudTrail's userIdentity.principalId: "AIDA..." (IAM user, also its GetSessionToken
+  // sessions), "AROA...:<session name>" (assumed role), the account id (root); empty if unknown.
+  std::string principal_id;
 };
 
 // Returns the record for an access key id, or nullptr when the key is unknown. Called on every

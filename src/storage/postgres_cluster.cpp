@@ -155,17 +155,25 @@ Result<std::string> LocalPostgres::FindBinaries() {
   return best;
 }
 
+Status LocalPostgres::RunAsServerUser(std::vector<std::string> argv, const std::string& log_path) {
+  return RunProgram(std::move(argv), log_path);
+}
+
+Status LocalPostgres::HandToServerUser(const std::string& path) {
+  if (!IsRoot()) return Status::Ok();
+  const passwd* pg = getpwnam("postgres");
+  if (pg == nullptr) return ClusterError("running as root, and there is no 'postgres' user to run PostgreSQL as");
+  if (chown(path.c_str(), pg->pw_uid, pg->pw_gid) != 0 || chmod(path.c_str(), 0700) != 0) {
+    return ClusterError("cannot hand " + path + " to the postgres user: " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(Options options) {
   MERIDIAN_ASSIGN_OR_RETURN(std::string bin, FindBinaries());
   if (!fs::is_directory(options.directory)) return ClusterError(options.directory + " is not a directory");
-  if (IsRoot()) {
-    // PostgreSQL refuses root: the postgres user owns the cluster's directory.
-    const passwd* pg = getpwnam("postgres");
-    if (pg == nullptr) return ClusterError("running as root, and there is no 'postgres' user to run PostgreSQL as");
-    if (chown(options.directory.c_str(), pg->pw_uid, pg->pw_gid) != 0 || chmod(options.directory.c_str(), 0700) != 0) {
-      return ClusterError("cannot hand " + options.directory + " to the postgres user: " + std::strerror(errno));
-    }
-  }
+  // PostgreSQL refuses root: the postgres user owns the cluster's directory.
+  MERIDIAN_RETURN_IF_ERROR(HandToServerUser(options.directory));
   uint16_t port = options.port;
   if (port == 0) {
     MERIDIAN_ASSIGN_OR_RETURN(port, FreeLoopbackPort());

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -35,6 +36,11 @@ class LocalPostgres {
   static Result<std::unique_ptr<LocalPostgres>> Start(Options options);
   // The directory of the PostgreSQL programs this machine has, or an error saying none is there.
   static Result<std::string> FindBinaries();
+  // Runs `argv` (a PostgreSQL program and its arguments) as the user PostgreSQL runs as (see
+  // above), output appended to `log_path`, and waits for it (used by storage/postgres_standby.h).
+  static Status RunAsServerUser(std::vector<std::string> argv, const std::string& log_path);
+  // Hands directory `path` to that user (owner, mode 0700) when this process is root.
+  static Status HandToServerUser(const std::string& path);
 
   ~LocalPostgres();
   LocalPostgres(const LocalPostgres&) = delete;

@@ -33,8 +33,15 @@
 // or may not have happened, as with any database client).
 //
 // Values travel as binary parameters and results and never appear in error messages.
+//
+// Change feed and leadership (change_feed.h, leadership.h): a write transaction records the rows
+// it writes and sends them with its COMMIT, in one round trip: "SELECT pg_notify(<channel of the
+// schema>, <rows>); COMMIT". PostgreSQL delivers a notification only if (and once) its transaction
+// commits. A PostgresListener (postgres_listener.h), started by the first Subscribe or
+// leadership() call, LISTENs on the channel and holds the leader's advisory lock.
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -47,6 +54,8 @@
 #include <vector>
 
 #include "storage/backend_common.h"
+#include "storage/change_hub.h"
+#include "storage/postgres_listener.h"
 #include "storage/storage.h"
 
 namespace meridian::storage {
@@ -212,6 +221,22 @@ struct Shared {
   int version = 0;
   internal::TableSet tables;
   std::string lock_writers_sql;  // "SELECT pg_advisory_xact_lock(<key of this schema>)"
+  std::string channel;           // the schema's NOTIFY channel (an identifier: [a-z0-9_])
+  int64_t leader_lock_key = 0;   // the schema's leadership advisory lock
+
+  // The change feed's subscribers; the listener is made on first use (it then keeps a
+  // connection and a thread).
+  std::shared_ptr<internal::ChangeHub> changes =
+      std::make_shared<internal::ChangeHub>([this] { Listener().Start(); });
+  std::mutex listener_mu;
+  std::unique_ptr<internal::PostgresListener> listener;  // guarded by listener_mu
+
+  internal::PostgresListener& Listener() {
+    std::lock_guard<std::mutex> lock(listener_mu);
+    if (listener == nullptr)
+      listener = std::make_unique<internal::PostgresListener>(conninfo, channel, leader_lock_key, changes);
+    return *listener;
+  }
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by pool_mu
@@ -281,9 +306,12 @@ class PostgresTransaction final : public Transaction {
 
   Status Put(std::string_view table, std::string_view key, std::string_view value) override {
     MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/true));
-    return Run("INSERT INTO " + Quoted(table) + " (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-               {Param::Binary(key), Param::Binary(value)}, "put into " + std::string(table))
-        .status();
+    MERIDIAN_RETURN_IF_ERROR(
+        Run("INSERT INTO " + Quoted(table) + " (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            {Param::Binary(key), Param::Binary(value)}, "put into " + std::string(table))
+            .status());
+    changes_.Add(table, key);
+    return Status::Ok();
   }
 
   Status Insert(std::string_view table, std::string_view key, std::string_view value) override {
@@ -294,6 +322,7 @@ class PostgresTransaction final : public Transaction {
     if (RowsChanged(result) == 0) {
       return Status("ConflictException", "key '" + std::string(key) + "' already exists in " + std::string(table));
     }
+    changes_.Add(table, key);
     return Status::Ok();
   }
 
@@ -301,6 +330,7 @@ class PostgresTransaction final : public Transaction {
     MERIDIAN_RETURN_IF_ERROR(CheckUsable(table, /*write=*/true));
     MERIDIAN_ASSIGN_OR_RETURN(PgResult result, Run("DELETE FROM " + Quoted(table) + " WHERE k = $1",
                                                    {Param::Binary(key)}, "delete from " + std::string(table)));
+    if (RowsChanged(result) > 0) changes_.Add(table, key);
     if (existed != nullptr) *existed = RowsChanged(result) > 0;
     return Status::Ok();
   }
@@ -335,8 +365,13 @@ class PostgresTransaction final : public Transaction {
       if (!rolled_back.ok()) return rolled_back;
       return StorageError("storage: transaction not committed: an earlier operation in it failed");
     }
-    Status committed = End("COMMIT");
-    return committed;
+    // The rows written are announced by NOTIFYs sent with the COMMIT (delivered only if it commits).
+    std::string sql;
+    for (const std::string& payload : changes_.Encode()) {
+      sql += "SELECT pg_notify('" + shared_->channel + "', '" + payload + "'); ";  // both [a-z0-9_ *\n]
+    }
+    changes_.clear();
+    return End(sql + "COMMIT");
   }
 
  private:
@@ -371,9 +406,10 @@ class PostgresTransaction final : public Transaction {
   // which ends the transaction on the server.
   Status End(const std::string& sql) {
     state_ = State::kFinished;
-    MERIDIAN_ASSIGN_OR_RETURN(std::string tag, conn_->Command(sql, sql == "COMMIT" ? "commit" : "roll back"));
+    const bool commit = sql != "ROLLBACK";
+    MERIDIAN_ASSIGN_OR_RETURN(std::string tag, conn_->Command(sql, commit ? "commit" : "roll back"));
     // COMMIT of a transaction the server had aborted answers "ROLLBACK" without an error.
-    if (sql == "COMMIT" && tag != "COMMIT") return StorageError("storage: transaction was rolled back by the server");
+    if (commit && tag != "COMMIT") return StorageError("storage: transaction was rolled back by the server");
     return Status::Ok();
   }
 
@@ -381,11 +417,32 @@ class PostgresTransaction final : public Transaction {
   std::unique_ptr<Connection> conn_;
   const bool write_;
   State state_ = State::kOpen;
+  internal::ChangeSet changes_;  // rows written, announced with the COMMIT
+};
+
+class ListenerLeadership final : public Leadership {
+ public:
+  explicit ListenerLeadership(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+  bool IsLeader() override {
+    internal::PostgresListener& listener = shared_->Listener();
+    if (!campaigning_.exchange(true)) listener.Campaign();
+    return listener.IsLeader();
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::atomic<bool> campaigning_{false};
 };
 
 class PostgresStorage final : public Storage {
  public:
-  explicit PostgresStorage(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+  explicit PostgresStorage(std::shared_ptr<Shared> shared) : shared_(std::move(shared)), leadership_(shared_) {}
+  // Stops the listener (closing its session gives up leadership at once); transactions that
+  // outlive the Storage still commit and announce.
+  ~PostgresStorage() override {
+    std::lock_guard<std::mutex> lock(shared_->listener_mu);
+    if (shared_->listener != nullptr) shared_->listener->Stop();
+  }
 
   Result<std::unique_ptr<Transaction>> BeginRead() override {
     // The first SELECT takes the snapshot, so it is the database as of BeginRead.
@@ -404,20 +461,36 @@ class PostgresStorage final : public Storage {
   }
 
   int SchemaVersion() const override { return shared_->version; }
+  ChangeFeed* change_feed() override { return shared_->changes.get(); }
+  Leadership* leadership() override { return &leadership_; }
 
  private:
   std::shared_ptr<Shared> shared_;
+  ListenerLeadership leadership_;
 };
 
-// The advisory lock key of the writers of `schema`: FNV-1a of a fixed label and the schema
-// name, so regions kept in different schemas of one database do not wait for each other.
-int64_t WriterLockKey(std::string_view schema) {
+// FNV-1a of a fixed label and the schema name: advisory lock keys and channel names per schema,
+// so regions kept in different schemas of one database do not wait for (or hear) each other.
+uint64_t SchemaHash(std::string_view label, std::string_view schema) {
   uint64_t hash = 14695981039346656037ull;
-  for (char c : "meridian.storage.writers/" + std::string(schema)) {
+  for (char c : std::string(label) + "/" + std::string(schema)) {
     hash ^= static_cast<unsigned char>(c);
     hash *= 1099511628211ull;
   }
-  return static_cast<int64_t>(hash);
+  return hash;
+}
+int64_t WriterLockKey(std::string_view schema) {
+  return static_cast<int64_t>(SchemaHash("meridian.storage.writers", schema));
+}
+int64_t LeaderLockKey(std::string_view schema) {
+  return static_cast<int64_t>(SchemaHash("meridian.storage.leader", schema));
+}
+std::string ChannelName(std::string_view schema) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t hash = SchemaHash("meridian.storage.changes", schema);
+  std::string name = "meridian_changes_";
+  for (int shift = 60; shift >= 0; shift -= 4) name.push_back(kHex[(hash >> shift) & 0xf]);
+  return name;
 }
 
 // The body of Migrate, inside its transaction (which holds the writers' lock).
@@ -479,6 +552,8 @@ Result<std::unique_ptr<Storage>> OpenPostgresWithMigrations(const std::string& c
   }
   const std::string schema_name = PQgetvalue(schema.get(), 0, 0);
   shared->lock_writers_sql = "SELECT pg_advisory_xact_lock(" + std::to_string(WriterLockKey(schema_name)) + ")";
+  shared->channel = ChannelName(schema_name);
+  shared->leader_lock_key = LeaderLockKey(schema_name);
   MERIDIAN_ASSIGN_OR_RETURN(shared->version, Migrate(*conn, *shared, migrations, "PostgreSQL schema " + schema_name));
   shared->ReturnIdle(std::move(conn));
   return std::unique_ptr<Storage>(std::make_unique<PostgresStorage>(std::move(shared)));

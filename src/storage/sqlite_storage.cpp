@@ -8,6 +8,10 @@
 // query-only read connections, each read transaction pinning a WAL snapshot at BeginRead.
 // Every connection is used by one thread at a time, so connections are opened without their
 // own mutex (SQLITE_OPEN_NOMUTEX).
+//
+// Change feed (change_feed.h): a write transaction records the rows it writes and, once COMMIT
+// succeeded, queues them for the Storage's delivery thread. The database belongs to one process,
+// so announcements stay in process, and that process is always the leader (leadership.h).
 #include <sqlite3.h>
 
 #include <chrono>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "storage/backend_common.h"
+#include "storage/change_hub.h"
 #include "storage/storage.h"
 
 namespace meridian::storage {
@@ -213,6 +218,12 @@ struct Shared {
 
   std::mutex pool_mu;
   std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by pool_mu
+
+  // The change feed: subscribers, and the thread that delivers committed ChangeSets to them
+  // (started by the first Subscribe).
+  std::shared_ptr<internal::ChangeHub> changes =
+      std::make_shared<internal::ChangeHub>([this] { delivery.Start(); });
+  internal::AsyncChangeDelivery delivery{changes};
 };
 
 class SqliteTransaction final : public Transaction {
@@ -252,7 +263,9 @@ class SqliteTransaction final : public Transaction {
     stmt.BindText(1, key);
     stmt.BindBlob(2, value);
     int rc = stmt.Step();
-    return rc == SQLITE_DONE ? Status::Ok() : Fail("put into " + std::string(table), rc);
+    if (rc != SQLITE_DONE) return Fail("put into " + std::string(table), rc);
+    changes_.Add(table, key);
+    return Status::Ok();
   }
 
   Status Insert(std::string_view table, std::string_view key, std::string_view value) override {
@@ -266,6 +279,7 @@ class SqliteTransaction final : public Transaction {
     if (Changes() == 0) {
       return Status("ConflictException", "key '" + std::string(key) + "' already exists in " + std::string(table));
     }
+    changes_.Add(table, key);
     return Status::Ok();
   }
 
@@ -275,6 +289,7 @@ class SqliteTransaction final : public Transaction {
     stmt.BindText(1, key);
     int rc = stmt.Step();
     if (rc != SQLITE_DONE) return Fail("delete from " + std::string(table), rc);
+    if (Changes() > 0) changes_.Add(table, key);
     if (existed != nullptr) *existed = Changes() > 0;
     return Status::Ok();
   }
@@ -311,6 +326,8 @@ class SqliteTransaction final : public Transaction {
     if (!committed.ok() && !End("ROLLBACK").ok()) {
       state_ = State::kFailed;  // the destructor retries, then drops the connection
     }
+    if (committed.ok()) shared_->delivery.Publish(std::move(changes_));
+    changes_.clear();
     return committed;
   }
 
@@ -359,15 +376,25 @@ class SqliteTransaction final : public Transaction {
   int64_t Changes() const { return conn_->Changes(); }
 
   std::shared_ptr<Shared> shared_;
+  internal::ChangeSet changes_;  // rows written, announced after a successful commit
   WriteGate::Pass write_pass_;          // a write transaction's, until it finishes
   std::unique_ptr<Connection> reader_;  // a read transaction's pooled connection
   Connection* conn_;
   State state_ = State::kOpen;
 };
 
+// The only process using the database leads it.
+class SoleLeader final : public Leadership {
+ public:
+  bool IsLeader() override { return true; }
+};
+
 class SqliteStorage final : public Storage {
  public:
   explicit SqliteStorage(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+  // Delivers what is queued and stops the delivery thread (transactions may outlive the Storage;
+  // what they commit afterwards is not announced).
+  ~SqliteStorage() override { shared_->delivery.Stop(); }
 
   Result<std::unique_ptr<Transaction>> BeginRead() override {
     std::unique_ptr<Connection> conn;
@@ -406,9 +433,12 @@ class SqliteStorage final : public Storage {
   }
 
   int SchemaVersion() const override { return shared_->version; }
+  ChangeFeed* change_feed() override { return shared_->changes.get(); }
+  Leadership* leadership() override { return &leader_; }
 
  private:
   std::shared_ptr<Shared> shared_;
+  SoleLeader leader_;
 };
 
 // The body of Migrate, inside its transaction.

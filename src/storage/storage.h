@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/change_feed.h"
+#include "storage/leadership.h"
 #include "storage/schema.h"
 
 namespace meridian::storage {
@@ -71,7 +73,20 @@ class Storage {
 
   // The schema version the store is at (see schema.h).
   virtual int SchemaVersion() const = 0;
+
+  // Coordination of the processes sharing this database (change_feed.h, leadership.h), owned by
+  // the Storage and valid while it lives. nullptr from a Storage that offers none (e.g. a test
+  // wrapper): it announces no changes, and its user is the only process (always the leader).
+  virtual ChangeFeed* change_feed() { return nullptr; }
+  virtual Leadership* leadership() { return nullptr; }
 };
+
+// Whether this process should run the region's background duties now: `storage`'s leadership,
+// or true when it has none.
+inline bool IsLeader(Storage& storage) {
+  Leadership* leadership = storage.leadership();
+  return leadership == nullptr || leadership->IsLeader();
+}
 
 // Opens (creating if needed) a SQLite database at `path`, in WAL mode, and migrates it to the
 // current schema version.

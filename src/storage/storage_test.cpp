@@ -19,10 +19,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
+#include "storage/change_hub.h"
 #include "storage/postgres_cluster.h"
 #include "storage/storage_copy.h"
 #include "storage/storage_spec.h"
@@ -1114,6 +1117,281 @@ TEST(StorageSpecTest, RedactedHidesPasswords) {
   EXPECT_EQ(redacted("sqlite:/x.db"), "sqlite:/x.db");
   auto bad = StorageSpec::Parse("mysql://u:s3cret@h/x", "/d.db");
   EXPECT_EQ(bad.status().message().find("s3cret"), std::string::npos) << bad.status().ToString();
+}
+
+// ---- Change feed and leadership (change_feed.h, leadership.h) ------------------------------
+
+// Collects what a ChangeFeed delivers; waits for a key to arrive.
+class ChangeRecorder {
+ public:
+  ChangeHandler Handler() {
+    return [this](const std::optional<std::string>& key) {
+      std::lock_guard lock(mu_);
+      if (key) {
+        keys_.push_back(*key);
+      } else {
+        ++whole_table_;
+      }
+      cv_.notify_all();
+    };
+  }
+  bool WaitForKey(const std::string& key, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return std::find(keys_.begin(), keys_.end(), key) != keys_.end(); });
+  }
+  bool WaitForWholeTable(int count, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return whole_table_ >= count; });
+  }
+  std::vector<std::string> keys() {
+    std::lock_guard lock(mu_);
+    return keys_;
+  }
+  int whole_table() {
+    std::lock_guard lock(mu_);
+    return whole_table_;
+  }
+  void Clear() {
+    std::lock_guard lock(mu_);
+    keys_.clear();
+    whole_table_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> keys_;
+  int whole_table_ = 0;
+};
+
+void PutAndCommit(Storage& storage, std::string_view table, const std::string& key) {
+  auto txn = Write(storage);
+  ASSERT_TRUE(txn->Put(table, key, "v").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+}
+
+// Writes a fresh sentinel row until `recorder` hears it: the feed's listener is then connected
+// (on PostgreSQL a notification sent before it LISTENs is lost, by design).
+void WaitUntilListening(Storage& storage, ChangeRecorder& recorder, std::string_view table) {
+  for (int i = 0; i < 100; ++i) {
+    const std::string sentinel = "sentinel-" + std::to_string(i);
+    PutAndCommit(storage, table, sentinel);
+    if (recorder.WaitForKey(sentinel, std::chrono::milliseconds(200))) return;
+  }
+  ADD_FAILURE() << "the change feed never delivered a sentinel";
+}
+
+TEST(ChangeSetTest, EncodesAndDecodesAnyKeysWithinThePayloadLimit) {
+  internal::ChangeSet set;
+  std::vector<std::string> keys = {"", "plain", std::string("nul\0byte", 8), "\xff\xfe utf-8? no", "a/b|c *"};
+  for (int i = 0; i < 200; ++i) keys.push_back("key-" + std::to_string(i) + std::string(40, 'x'));
+  for (const auto& key : keys) set.Add("kms_keys", key);
+  set.Add("secrets", "s");
+  std::vector<std::string> payloads = set.Encode();
+  EXPECT_GT(payloads.size(), 1u);  // 200 keys of ~100 hex characters do not fit one payload
+  internal::ChangeSet decoded;
+  for (const auto& payload : payloads) {
+    EXPECT_LE(payload.size(), internal::ChangeSet::kMaxPayloadBytes);
+    EXPECT_EQ(payload.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_ *\n"), std::string::npos);
+    decoded.Decode(payload);
+  }
+  std::map<std::string, std::vector<std::optional<std::string>>> seen;
+  decoded.ForEach([&](const std::string& table, const std::optional<std::string>& key) { seen[table].push_back(key); });
+  std::vector<std::optional<std::string>> expected(keys.begin(), keys.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(seen["kms_keys"], expected);
+  EXPECT_EQ(seen["secrets"], std::vector<std::optional<std::string>>{std::string("s")});
+}
+
+TEST(ChangeSetTest, ManyKeysAndMalformedLinesAnnounceTheWholeTable) {
+  internal::ChangeSet set;
+  for (size_t i = 0; i <= internal::ChangeSet::kMaxKeysPerTable; ++i) set.Add("kms_grants", std::to_string(i));
+  EXPECT_EQ(set.Encode(), std::vector<std::string>{"kms_grants *"});
+  internal::ChangeSet decoded;
+  decoded.Decode("kms_keys 6x\naccess_keys\nBAD TABLE 00\n\nsecrets 6162");
+  std::vector<std::pair<std::string, std::optional<std::string>>> seen;
+  decoded.ForEach([&](const std::string& t, const std::optional<std::string>& k) { seen.emplace_back(t, k); });
+  std::vector<std::pair<std::string, std::optional<std::string>>> expected = {
+      {"access_keys", std::nullopt}, {"kms_keys", std::nullopt}, {"secrets", std::string("ab")}};
+  EXPECT_EQ(seen, expected);
+}
+
+TEST_P(StorageTest, ChangeFeedAnnouncesCommittedWritesOnly) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_NE(storage->change_feed(), nullptr);
+  {
+    auto txn = Write(*storage);
+    ASSERT_TRUE(txn->Put(kTable, "to-delete", "v").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  ChangeRecorder meta, accounts;
+  ChangeSubscription meta_sub = storage->change_feed()->Subscribe(kTable, meta.Handler());
+  ChangeSubscription accounts_sub = storage->change_feed()->Subscribe(tables::kAccounts, accounts.Handler());
+  WaitUntilListening(*storage, meta, kTable);
+  const int meta_whole_table = meta.whole_table();
+  meta.Clear();
+  {
+    auto rolled_back = Write(*storage);
+    ASSERT_TRUE(rolled_back->Put(kTable, "never-committed", "v").ok());
+  }  // destroyed without Commit
+  {
+    auto txn = Write(*storage);
+    ASSERT_TRUE(txn->Put(kTable, "put", "v").ok());
+    ASSERT_TRUE(txn->Insert(kTable, "inserted", "v").ok());
+    ASSERT_TRUE(txn->Delete(kTable, "to-delete").ok());
+    ASSERT_TRUE(txn->Delete(kTable, "absent").ok());  // deleted nothing: nothing changed
+    ASSERT_TRUE(txn->Put(kTable, std::string("bin\0\xff", 5), "v").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  PutAndCommit(*storage, kTable, "last");
+  ASSERT_TRUE(meta.WaitForKey("last"));
+  std::vector<std::string> keys = meta.keys();
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> expected = {"inserted", "last", "put", "to-delete", std::string("bin\0\xff", 5)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys, expected);
+  EXPECT_TRUE(accounts.keys().empty());
+  // Only "anything changed" (the listener connecting), if at all.
+  EXPECT_EQ(accounts.whole_table(), meta_whole_table + meta.whole_table());
+}
+
+TEST_P(StorageTest, ChangeFeedAnnouncesABigTransactionAsTheWholeTable) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ChangeRecorder meta;
+  ChangeSubscription sub = storage->change_feed()->Subscribe(kTable, meta.Handler());
+  WaitUntilListening(*storage, meta, kTable);
+  const int before = meta.whole_table();
+  {
+    auto txn = Write(*storage);
+    for (size_t i = 0; i <= internal::ChangeSet::kMaxKeysPerTable; ++i) {
+      ASSERT_TRUE(txn->Put(kTable, "bulk-" + std::to_string(i), "v").ok());
+    }
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  EXPECT_TRUE(meta.WaitForWholeTable(before + 1));
+}
+
+TEST_P(StorageTest, ResetSubscriptionIsNeverCalledAgain) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ChangeRecorder first, second;
+  ChangeSubscription first_sub = storage->change_feed()->Subscribe(kTable, first.Handler());
+  ChangeSubscription second_sub = storage->change_feed()->Subscribe(kTable, second.Handler());
+  WaitUntilListening(*storage, first, kTable);
+  first_sub.Reset();
+  EXPECT_FALSE(first_sub.active());
+  first.Clear();
+  PutAndCommit(*storage, kTable, "after-reset");
+  ASSERT_TRUE(second.WaitForKey("after-reset"));
+  EXPECT_TRUE(first.keys().empty());
+  // A subscription may outlive its Storage.
+  storage.reset();
+  second_sub.Reset();
+}
+
+TEST_P(StorageTest, SqliteIsAlwaysTheLeaderAndPostgresElectsOne) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_NE(storage->leadership(), nullptr);
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_TRUE(storage->leadership()->IsLeader());
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!storage->leadership()->IsLeader() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(storage->leadership()->IsLeader());
+}
+
+TEST_P(PostgresStorageTest, ChangesOnOneFrontendReachTheOtherWithinASecond) {
+  auto writer = Open();
+  auto reader = Open();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_NE(reader, nullptr);
+  ChangeRecorder recorder;
+  ChangeSubscription sub = reader->change_feed()->Subscribe(tables::kKeys, recorder.Handler());
+  WaitUntilListening(*writer, recorder, tables::kKeys);
+  std::vector<double> delays_ms;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    auto start = std::chrono::steady_clock::now();
+    PutAndCommit(*writer, tables::kKeys, key);
+    ASSERT_TRUE(recorder.WaitForKey(key, std::chrono::seconds(1))) << key;
+    delays_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(delays_ms.begin(), delays_ms.end());
+  std::printf("commit -> other frontend's handler: p50 %.2f ms, max %.2f ms\n", delays_ms[delays_ms.size() / 2],
+              delays_ms.back());
+}
+
+TEST_P(PostgresStorageTest, LeadershipMovesWhenTheLeaderGoes) {
+  std::vector<std::unique_ptr<Storage>> frontends;
+  for (int i = 0; i < 3; ++i) {
+    frontends.push_back(Open());
+    ASSERT_NE(frontends.back(), nullptr);
+  }
+  auto leaders = [&] {
+    int count = 0, index = -1;
+    for (size_t i = 0; i < frontends.size(); ++i) {
+      if (frontends[i] != nullptr && frontends[i]->leadership()->IsLeader()) {
+        ++count;
+        index = static_cast<int>(i);
+      }
+    }
+    return std::make_pair(count, index);
+  };
+  auto wait_for_one = [&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (leaders().first != 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return leaders();
+  };
+  auto [count, first_leader] = wait_for_one();
+  ASSERT_EQ(count, 1);
+  // Never two at once while it settles.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_LE(leaders().first, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto gone = std::chrono::steady_clock::now();
+  frontends[first_leader].reset();  // closes its listener session: PostgreSQL releases the lock
+  auto [after, second_leader] = wait_for_one();
+  ASSERT_EQ(after, 1);
+  EXPECT_NE(second_leader, first_leader);
+  EXPECT_LT(std::chrono::steady_clock::now() - gone, std::chrono::seconds(3));
+}
+
+TEST_P(PostgresStorageTest, ListenerSaysEverythingChangedAfterARestartAndListensAgain) {
+  LocalPostgres* cluster = TestPostgres::Get().cluster();
+  if (cluster == nullptr) GTEST_SKIP() << "needs the cluster this test binary starts (MERIDIAN_TEST_POSTGRES is set)";
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ChangeRecorder recorder;
+  ChangeSubscription sub = storage->change_feed()->Subscribe(kTable, recorder.Handler());
+  WaitUntilListening(*storage, recorder, kTable);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!storage->leadership()->IsLeader() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(storage->leadership()->IsLeader());
+  const int before = recorder.whole_table();
+  ASSERT_TRUE(cluster->Stop().ok());
+  EXPECT_TRUE(recorder.WaitForWholeTable(before + 1));  // the connection is gone
+  EXPECT_FALSE(storage->leadership()->IsLeader());
+  ASSERT_TRUE(cluster->Restart().ok());
+  // Lost (connection gone) and re-established: two "anything may have changed".
+  EXPECT_TRUE(recorder.WaitForWholeTable(before + 2));
+  recorder.Clear();
+  WaitUntilListening(*storage, recorder, kTable);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!storage->leadership()->IsLeader() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(storage->leadership()->IsLeader());
 }
 
 }  // namespace

@@ -299,6 +299,47 @@ class MeridianProcess:
                     pids[os.path.basename(os.path.dirname(config))] = int(entry)
         return pids
 
+    def frontend_pids(self):
+        """{region: [pid of frontend 1, frontend 2, ...]} of the `meridian server` processes this
+        `meridian up` runs (several per region with `--frontends`, PostgreSQL storage). Frontend 1
+        reads <region>/server.json, frontend k <region>/server-k.json; a dead frontend is left out."""
+        found = {}
+        for pid, config in self._server_children():
+            name = os.path.basename(config)
+            if name == "server.json":
+                index = 1
+            elif name.startswith("server-") and name.endswith(".json") and name[7:-5].isdigit():
+                index = int(name[7:-5])
+            else:
+                continue
+            found.setdefault(os.path.basename(os.path.dirname(config)), []).append((index, pid))
+        return {region: [pid for _, pid in sorted(entries)] for region, entries in found.items()}
+
+    def frontend_endpoints(self, region=None):
+        """Each frontend's own endpoint (cluster.json "frontends"); [] with one frontend."""
+        return self.cluster()["regions"][region or self.region].get("frontends", [])
+
+    def _server_children(self):
+        """(pid, config path) of each live `meridian server --config PATH` child of `up`."""
+        children = []
+        if self.proc is None or self.proc.poll() is not None:
+            return children
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat_fields = f.read().rsplit(b")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+            except OSError:
+                continue
+            if int(stat_fields[1]) != self.proc.pid or stat_fields[0] == b"Z":
+                continue
+            if len(argv) >= 4 and argv[1] == "server" and argv[2] == "--config":
+                children.append((int(entry), argv[3]))
+        return children
+
     def client(self, service="kms", validate=True, access_key=None, secret_key=None,
                region=None, read_timeout=30, endpoint_url=None):
         """A boto3 client for this server: admin credentials, retries off.

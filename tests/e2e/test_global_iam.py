@@ -137,5 +137,46 @@ class GlobalIamTest(unittest.TestCase):
             eventually(kms.list_keys)
 
 
+
+class RegionAddedLaterTest(unittest.TestCase):
+    """A deployment of two regions gets IAM users and policies, then restarts with a third:
+    the new region receives the whole IAM state from the home (iam/global_iam.h), not only the
+    changes made after it joined."""
+
+    def test_a_region_added_later_authenticates_existing_users(self):
+        up = MeridianProcess(regions=REGIONS[:2])
+        self.addCleanup(up.cleanup)
+        up.start()
+        iam = up.client("iam", region=HOME)
+        iam.create_user(UserName="early-carol")
+        iam.put_user_policy(UserName="early-carol", PolicyName="kms", PolicyDocument=USER_POLICY)
+        key = iam.create_access_key(UserName="early-carol")["AccessKey"]
+        iam.create_user(UserName="early-gone")
+        iam.delete_user(UserName="early-gone")
+        west = up.client("kms", region="us-west-2", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+        eventually(west.list_keys)
+        self.assertEqual(up.stop(), 0, up.output_tail())
+
+        # Same data directory, a third region.
+        up3 = MeridianProcess(data_dir=up.data_dir, port=up.port, regions=REGIONS)
+        self.addCleanup(up3.cleanup)
+        up3.start()
+        eu = up3.client("kms", region="eu-west-1", access_key=key["AccessKeyId"],
+                        secret_key=key["SecretAccessKey"])
+        made = eventually(lambda: eu.create_key(Description="carol in eu-west-1"))["KeyMetadata"]
+        self.assertEqual(made["Arn"].split(":")[3], "eu-west-1")
+        blob = eu.encrypt(KeyId=made["KeyId"], Plaintext=b"joined later")["CiphertextBlob"]
+        self.assertEqual(eu.decrypt(CiphertextBlob=blob)["Plaintext"], b"joined later")
+        with self.assertRaises(botocore.exceptions.ClientError) as denied:  # her policy holds there too
+            eu.schedule_key_deletion(KeyId=made["KeyId"], PendingWindowInDays=7)
+        self.assertEqual(denied.exception.response["Error"]["Code"], "AccessDeniedException")
+        eu_iam = up3.client("iam", region="eu-west-1", endpoint_url=up3.region_endpoint("eu-west-1"))
+        self.assertEqual(eu_iam.get_user(UserName="early-carol")["User"]["UserName"], "early-carol")
+        with self.assertRaises(botocore.exceptions.ClientError) as gone:
+            eu_iam.get_user(UserName="early-gone")
+        self.assertEqual(gone.exception.response["Error"]["Code"], "NoSuchEntity")
+        self.assertEqual(up3.stop(), 0, up3.output_tail())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -444,6 +444,178 @@ class IamStsTest(IamClientsMixin, MeridianTestCase):
         created = [r for r in records if r.get("eventName") == "CreateUser"]
         self.assertEqual(created[-1]["eventSource"], "iam.amazonaws.com")
 
+    # ---- session tags need sts:TagSession (issue 3, remaining work) ----------------------------
+
+    def test_session_tags_need_sts_tag_session_in_the_trust_policy(self):
+        # IAM User Guide, "Permissions required to add session tags".
+        name, user_arn, creds = self.new_user()
+        role = self.make_role({"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"})
+        sts = self.client_as("sts", creds)
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="plain")
+        with self.assertAwsError("AccessDenied", status=403, message_contains="sts:TagSession"):
+            sts.assume_role(RoleArn=role["Arn"], RoleSessionName="tagged", Tags=[{"Key": "team", "Value": "blue"}])
+        with self.assertAwsError("AccessDenied", status=403, message_contains="sts:TagSession"):
+            sts.assume_role(RoleArn=role["Arn"], RoleSessionName="tagged", TransitiveTagKeys=["team"])
+        # TagSession allowed for the key "team" only (aws:TagKeys) with value blue (aws:RequestTag).
+        self.iam.update_assume_role_policy(RoleName=role["RoleName"], PolicyDocument=doc(
+            {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:TagSession",
+             "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+                           "StringEquals": {"aws:RequestTag/team": "blue"}}}))
+        out = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="tagged",
+                              Tags=[{"Key": "team", "Value": "blue"}], TransitiveTagKeys=["team"])
+        self.assertTrue(out["Credentials"]["AccessKeyId"].startswith("ASIA"))
+        with self.assertAwsError("AccessDenied", message_contains="sts:TagSession"):
+            sts.assume_role(RoleArn=role["Arn"], RoleSessionName="red", Tags=[{"Key": "team", "Value": "red"}])
+        with self.assertAwsError("AccessDenied", message_contains="sts:TagSession"):
+            sts.assume_role(RoleArn=role["Arn"], RoleSessionName="extra",
+                            Tags=[{"Key": "team", "Value": "blue"}, {"Key": "cost", "Value": "1"}])
+
+    # ---- AWS managed policies ---------------------------------------------------------------------
+
+    def test_aws_managed_policies_are_attachable_listed_and_read_only(self):
+        admin = self.iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")["Policy"]
+        self.assertEqual(admin["PolicyName"], "AdministratorAccess")
+        version = self.iam.get_policy_version(PolicyArn=admin["Arn"], VersionId=admin["DefaultVersionId"])
+        self.assertEqual(version["PolicyVersion"]["Document"]["Statement"],
+                         [{"Effect": "Allow", "Action": "*", "Resource": "*"}])
+        kms_power = "arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser"
+        name, _, creds = self.new_user()
+        kms = self.client_as("kms", creds)
+        with self.assertAwsError("AccessDeniedException"):
+            kms.create_key()
+        self.aws("iam", "attach-user-policy", "--user-name", name, "--policy-arn", kms_power)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        self.assertEqual(kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"], key_id)
+        with self.assertAwsError("AccessDeniedException", message_contains="kms:Encrypt"):
+            kms.encrypt(KeyId=key_id, Plaintext=b"x")  # not in AWSKeyManagementServicePowerUser
+        attached = self.iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]
+        self.assertEqual(attached, [{"PolicyName": "AWSKeyManagementServicePowerUser", "PolicyArn": kms_power}])
+        aws_names = [p["PolicyName"] for p in self.iam.list_policies(Scope="AWS")["Policies"]]
+        for expected in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "IAMReadOnlyAccess",
+                         "AWSKeyManagementServicePowerUser", "SecretsManagerReadWrite"):
+            self.assertIn(expected, aws_names)
+        attached_names = [p["PolicyName"] for p in
+                          self.iam.list_policies(Scope="AWS", OnlyAttached=True)["Policies"]]
+        self.assertIn("AWSKeyManagementServicePowerUser", attached_names)
+        self.assertNotIn("AdministratorAccess", attached_names)
+        local = [p["Arn"] for p in self.iam.list_policies(Scope="Local")["Policies"]]
+        self.assertFalse([a for a in local if ":aws:policy/" in a])
+        self.assertGreaterEqual(self.iam.get_policy(PolicyArn=kms_power)["Policy"]["AttachmentCount"], 1)
+        with self.assertAwsError("AccessDenied", status=403,
+                                 message_contains="Cannot delete policies outside your own account."):
+            self.iam.delete_policy(PolicyArn=kms_power)
+        with self.assertAwsError("AccessDenied", status=403,
+                                 message_contains="Cannot create versions for policies outside your own account."):
+            self.iam.create_policy_version(PolicyArn=kms_power, PolicyDocument=doc(allow("*")), SetAsDefault=True)
+        with self.assertAwsError("NoSuchEntity", status=404):
+            self.iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/NotShippedByMeridian")
+        self.iam.detach_user_policy(UserName=name, PolicyArn=kms_power)
+        with self.assertAwsError("AccessDeniedException"):
+            kms.create_key()
+
+    def test_duplicate_sids_are_malformed_in_iam_policies(self):
+        name, _, _ = self.new_user()
+        document = doc(dict(allow("kms:Encrypt"), Sid="Same"), dict(allow("kms:Decrypt"), Sid="Same"))
+        with self.assertAwsError("MalformedPolicyDocument", status=400,
+                                 message_contains="Statement IDs (SID) in a single policy must be unique."):
+            self.iam.put_user_policy(UserName=name, PolicyName="dup", PolicyDocument=document)
+        with self.assertAwsError("MalformedPolicyDocument"):
+            self.iam.create_policy(PolicyName=unique("dup"), PolicyDocument=document)
+
+    # ---- audit: CloudTrail's userIdentity for IAM users and assumed roles ---------------------------
+
+    def audit_records(self, predicate, timeout=10):
+        audit_dir = os.path.join(self.server.data_dir, self.region, "audit")
+        deadline = time.monotonic() + timeout
+        while True:
+            records = []
+            for file_name in sorted(os.listdir(audit_dir)):
+                if file_name.endswith(".jsonl"):
+                    with open(os.path.join(audit_dir, file_name)) as f:
+                        records += [json.loads(line) for line in f if line.strip()]
+            found = [r for r in records if predicate(r)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+    def test_audit_user_identity_carries_principal_ids(self):
+        name, user_arn, creds = self.new_user(use=doc(allow(["kms:ListKeys"])))
+        user_id = self.iam.get_user(UserName=name)["User"]["UserId"]
+        self.client_as("kms", creds).list_keys()
+        role = self.make_role({"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"},
+                              kms=doc(allow("kms:ListAliases")))
+        assumed = self.client_as("sts", creds).assume_role(RoleArn=role["Arn"], RoleSessionName="audited")
+        self.client_as("kms", assumed["Credentials"]).list_aliases()
+
+        by_user = self.audit_records(lambda r: r.get("eventName") == "ListKeys" and
+                                     r.get("userIdentity", {}).get("accessKeyId") == creds["AccessKeyId"])
+        self.assertTrue(by_user)
+        identity = by_user[-1]["userIdentity"]
+        self.assertEqual(identity["type"], "IAMUser")
+        self.assertEqual(identity["principalId"], user_id)
+        self.assertTrue(identity["principalId"].startswith("AIDA"))
+        self.assertEqual(identity["arn"], user_arn)
+        self.assertEqual(identity["accountId"], self.account_id)
+
+        session_key = assumed["Credentials"]["AccessKeyId"]
+        by_role = self.audit_records(lambda r: r.get("eventName") == "ListAliases" and
+                                     r.get("userIdentity", {}).get("accessKeyId") == session_key)
+        self.assertTrue(by_role)
+        identity = by_role[-1]["userIdentity"]
+        self.assertEqual(identity["type"], "AssumedRole")
+        self.assertEqual(identity["principalId"], assumed["AssumedRoleUser"]["AssumedRoleId"])
+        self.assertTrue(identity["principalId"].startswith(role["RoleId"] + ":audited"))
+        self.assertEqual(identity["arn"], assumed["AssumedRoleUser"]["Arn"])
+
+        self.sts.get_caller_identity()
+        ak, _ = self.server.admin_credentials()
+        by_root = self.audit_records(lambda r: r.get("eventName") == "GetCallerIdentity" and
+                                     r.get("userIdentity", {}).get("accessKeyId") == ak)
+        self.assertEqual(by_root[-1]["userIdentity"]["type"], "Root")
+        self.assertEqual(by_root[-1]["userIdentity"]["principalId"], self.account_id)
+
+    # ---- the GET form of the Query protocol ------------------------------------------------------------
+
+    def test_query_get_form_with_header_and_query_string_signatures(self):
+        import botocore.credentials
+        from botocore.awsrequest import AWSRequest
+        ak, sk = self.server.admin_credentials()
+        credentials = botocore.credentials.Credentials(ak, sk)
+        name, _, _ = self.new_user()
+
+        # Header-signed GET: the parameters in the query string.
+        def path_of(prepared):
+            return prepared.url[len(self.server.endpoint):]
+
+        request = AWSRequest(method="GET", url=self.server.endpoint + f"/?Action=GetUser&Version=2010-05-08&UserName={name}")
+        botocore.auth.SigV4Auth(credentials, "iam", self.region).add_auth(request)
+        prepared = request.prepare()
+        status, _, raw = send_raw(self.server.port, "GET", path_of(prepared), None, dict(prepared.headers))
+        self.assertEqual(status, 200, raw)
+        self.assertIn(f"<UserName>{name}</UserName>".encode(), raw)
+        self.assertIn(b"<GetUserResult>", raw)
+
+        # Presigned GET (SigV4 query-string authentication): the X-Amz-* parameters are the verifier's.
+        request = AWSRequest(method="GET", url=self.server.endpoint + "/?Action=GetCallerIdentity&Version=2011-06-15")
+        botocore.auth.SigV4QueryAuth(credentials, "sts", self.region, expires=300).add_auth(request)
+        prepared = request.prepare()
+        status, _, raw = send_raw(self.server.port, "GET", path_of(prepared), None, {})
+        self.assertEqual(status, 200, raw)
+        self.assertIn(f"<Arn>arn:aws:iam::{self.account_id}:root</Arn>".encode(), raw)
+
+        # A tampered presigned URL is refused; a GET without Action is an XML error.
+        status, _, raw = send_raw(self.server.port, "GET",
+                                  path_of(prepared).replace("GetCallerIdentity", "GetSessionToken"), None, {})
+        self.assertEqual(status, 403, raw)
+        self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", raw)
+        request = AWSRequest(method="GET", url=self.server.endpoint + "/?Version=2010-05-08")
+        botocore.auth.SigV4Auth(credentials, "iam", self.region).add_auth(request)
+        prepared = request.prepare()
+        status, _, raw = send_raw(self.server.port, "GET", path_of(prepared), None, dict(prepared.headers))
+        self.assertEqual(status, 400, raw)
+        self.assertIn(b"<Code>MissingAction</Code>", raw)
+
 
 class QuotaTest(IamClientsMixin, MeridianTestCase):
     """S10: token-bucket quotas per account answer ThrottlingException (JSON) / Throttling (Query),

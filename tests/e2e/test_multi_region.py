@@ -649,6 +649,42 @@ class RegionFailureTest(MultiRegionTestBase):
         self.assertGreater(links["eu-west-1"]["ReplicationLagSeconds"], 0.5, links)
         self.assertEqual(d.stop(), 0)
 
+    # ---- UpdatePrimaryRegion: both keys Updating until the new primary has taken over --------
+
+    def test_update_primary_region_is_updating_until_the_new_primary_confirms(self):
+        d = self.d
+        kms = d.direct
+        key_id = self.create_replicated_mrk(d)
+        # The new primary's region is down: the old primary stays Updating until it is back.
+        d.kill_region("us-west-2")
+        kms[PRIMARY].update_primary_region(KeyId=key_id, PrimaryRegion="us-west-2")
+        md = kms[PRIMARY].describe_key(KeyId=key_id)["KeyMetadata"]
+        self.assertEqual(md["KeyState"], "Updating", md)
+        self.assertFalse(md["Enabled"], md)
+        self.assertEqual(md["MultiRegionConfiguration"]["MultiRegionKeyType"], "REPLICA", md)
+        # Usable in cryptographic operations meanwhile, ...
+        blob = kms[PRIMARY].encrypt(KeyId=key_id, Plaintext=b"while updating")["CiphertextBlob"]
+        self.assertEqual(kms[PRIMARY].decrypt(CiphertextBlob=blob)["Plaintext"], b"while updating")
+        self.assertEqual(kms["eu-west-1"].decrypt(CiphertextBlob=blob)["Plaintext"], b"while updating")
+        # ... and it is a replica already: the primary cannot be moved from here any more.
+        self.assertAwsError("UnsupportedOperationException", kms[PRIMARY].update_primary_region,
+                            KeyId=key_id, PrimaryRegion="eu-west-1")
+        time.sleep(1)
+        self.assertEqual(kms[PRIMARY].describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"], "Updating")
+
+        self.restarted = RegionServerProcess(d.up, "us-west-2").start()
+
+        def settled(region, key_type):
+            md = kms[region].describe_key(KeyId=key_id)["KeyMetadata"]
+            self.assertEqual((md["KeyState"], md["Enabled"]), ("Enabled", True), f"{region}: {md}")
+            self.assertEqual(md["MultiRegionConfiguration"]["MultiRegionKeyType"], key_type, f"{region}: {md}")
+        eventually(lambda: settled("us-west-2", "PRIMARY"))
+        eventually(lambda: settled(PRIMARY, "REPLICA"))
+        eventually(lambda: settled("eu-west-1", "REPLICA"))
+        self.assertEqual(kms["us-west-2"].decrypt(CiphertextBlob=blob)["Plaintext"], b"while updating")
+        kms["us-west-2"].rotate_key_on_demand(KeyId=key_id)
+        self.assertEqual(self.restarted.stop(), 0, self.restarted.output_tail())
+
     # ---- 3. A rotation made while a replica region is down reaches it after restart ---------
 
     def test_rotation_while_replica_down_reaches_it_after_restart(self):

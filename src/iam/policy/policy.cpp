@@ -187,8 +187,13 @@ class PolicyParser {
       if (!sid->IsString()) return Malformed(where + ": Sid must be a string");
       s.sid = std::string(Str(*sid));
       where += " (Sid " + Quote(s.sid) + ")";
-      if (!s.sid.empty() && !sids_.insert(s.sid).second)
-        return Malformed(where + ": Sid " + Quote(s.sid) + " is used by another statement; Sids must be unique");
+      // "In IAM, the Sid value must be unique within a JSON policy" (IAM User Guide, "IAM JSON
+      // policy elements: Sid"; IAM answers MalformedPolicyDocument "Statement IDs (SID) in a
+      // single policy must be unique."). The rule is IAM's: resource policies (KMS key policies,
+      // secret policies) may repeat a Sid — AWS's own aws/secretsmanager key policy does.
+      if (!s.sid.empty() && !sids_.insert(s.sid).second && options_.kind != PolicyKind::kResource)
+        return Malformed("Statement IDs (SID) in a single policy must be unique. " + where + " repeats Sid " +
+                         Quote(s.sid) + ".");
     }
     MERIDIAN_RETURN_IF_ERROR(CheckMembers(v,
                                           {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",

@@ -54,12 +54,32 @@ TEST(PolicyParse, IdSidAndStatementForms) {
   ExpectError(R"({"Statement":"x"})", "Statement must be an object or an array");
 }
 
-// IAM UG > IAM JSON policy elements: Sid — "The Sid value must be unique within a policy" (IAM's
-// rule; Meridian applies it to every policy type).
-TEST(PolicyParse, DuplicateSidRejected) {
-  ExpectError(R"({"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},
-                               {"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]})",
-              "Statement 2 (Sid \"A\"): Sid \"A\" is used by another statement");
+// IAM UG > IAM JSON policy elements: Sid — "In IAM, the Sid value must be unique within a JSON
+// policy": IAM's own documents (identity and trust policies) are refused with IAM's message;
+// resource policies (KMS key policies, secret policies) may repeat a Sid, as AWS's own
+// aws/secretsmanager key policy does.
+TEST(PolicyParse, DuplicateSidRejectedInIamPoliciesOnly) {
+  const char* doc = R"({"Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},
+                               {"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}]})";
+  ExpectError(doc, "Statement IDs (SID) in a single policy must be unique. Statement 2 (Sid \"A\") repeats Sid \"A\".");
+  ParseOptions trust;
+  trust.kind = PolicyKind::kTrust;
+  auto t = Policy::Parse(R"({"Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},
+                                          {"Sid":"A","Effect":"Allow","Principal":"*","Action":"sts:TagSession"}]})",
+                         trust);
+  EXPECT_EQ(t.status().type(), kMalformedPolicyDocument);
+  ParseOptions resource;
+  resource.kind = PolicyKind::kResource;
+  auto r = Policy::Parse(R"({"Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*"},
+                                          {"Sid":"A","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]})",
+                         resource);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)->statement_count(), 2u);
+  EXPECT_EQ((*r)->statement(1).sid, "A");
+  // Statements without a Sid never collide.
+  EXPECT_TRUE(Policy::Parse(R"({"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+                                             {"Sid":"","Effect":"Allow","Action":"s3:*","Resource":"*"},
+                                             {"Sid":"","Effect":"Allow","Action":"s3:*","Resource":"*"}]})").ok());
 }
 
 // IAM UG > IAM JSON policy elements: Effect — "Allow" or "Deny" (case-sensitive).

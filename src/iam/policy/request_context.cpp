@@ -232,4 +232,14 @@ ContextValues RequestContext::FindLower(std::string_view lower_key) const {
   return ContextValues(values_.data() + e->begin, e->count);
 }
 
+bool RequestContext::AssumeIfUnknown(std::string_view lower_key) const {
+  bool unknown = false;
+  for (const std::string& prefix : unknown_prefixes_)
+    if (lower_key.substr(0, prefix.size()) == prefix) unknown = true;
+  if (!unknown || !FindLower(lower_key).empty()) return false;
+  if (assumed_ && std::find(assumed_->begin(), assumed_->end(), lower_key) == assumed_->end())
+    assumed_->emplace_back(lower_key);
+  return true;
+}
+
 }  // namespace meridian::iam::policy

@@ -107,6 +107,20 @@ class RequestContext {
   // Same, for a key already in lower case (compiled policies store keys that way).
   ContextValues FindLower(std::string_view lower_key) const;
 
+  // What-if evaluation (the blast-radius analysis; never on the request path). `lower_prefixes`
+  // name condition keys whose value the analysis cannot know (aws:SourceIp, kms:EncryptionContext:
+  // ...). While set, a condition on such a key that the context does not supply counts as met in
+  // an Allow statement and unmet in a Deny statement — the most permissive outcome — and the key
+  // is appended to `*assumed` (if not already there). Both must outlive the evaluations; pass an
+  // empty span to stop.
+  void AssumeUnknownKeys(std::span<const std::string> lower_prefixes, std::vector<std::string>* assumed) {
+    unknown_prefixes_ = lower_prefixes;
+    assumed_ = assumed;
+  }
+  bool assumes_unknown_keys() const { return !unknown_prefixes_.empty(); }
+  // True when `lower_key` is unknown (see above) and absent; records it in `*assumed`.
+  bool AssumeIfUnknown(std::string_view lower_key) const;
+
  private:
   struct Entry {
     std::string_view key;  // lower case, in the arena
@@ -146,6 +160,8 @@ class RequestContext {
   std::string_view resource_;
   std::vector<Entry> entries_;
   std::vector<std::string_view> values_;
+  std::span<const std::string> unknown_prefixes_;
+  std::vector<std::string>* assumed_ = nullptr;
 };
 
 }  // namespace meridian::iam::policy

@@ -101,6 +101,12 @@ StatementMatch MatchStatement(const Statement& s, const RequestContext& context,
   }
 
   for (const Condition& condition : s.conditions) {
+    // What-if analysis only (RequestContext::AssumeUnknownKeys): an unknowable key helps an
+    // Allow and never lets a Deny apply.
+    if (context.assumes_unknown_keys() && context.AssumeIfUnknown(condition.key())) {
+      if (s.effect == Effect::kDeny) return out;
+      continue;
+    }
     if (condition.Evaluate(context) != Condition::Outcome::kTrue) return out;
   }
   out.applies = true;
