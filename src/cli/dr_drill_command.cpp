@@ -150,9 +150,10 @@ class UpDeployment : public drill::RegionProcesses {
     for (const auto& r : regions) region_list += (region_list.empty() ? "" : ",") + r;
     std::mt19937 random(std::random_device{}());
     std::string last_error;
-    // `up` needs 2n+1 consecutive ports (edge, regions, peer links); try a few random ranges.
+    // `up` needs 2n+1 consecutive ports (edge, regions, peer links); try a few random ranges,
+    // below the kernel's ephemeral range (32768+) so outgoing connections cannot take them.
     for (int attempt = 0; attempt < 5; ++attempt) {
-      const uint16_t port = static_cast<uint16_t>(20000 + random() % 30000);
+      const uint16_t port = static_cast<uint16_t>(20000 + random() % 12000);
       std::unique_ptr<UpDeployment> d(new UpDeployment(directory, regions));
       d->up_log_ = directory + ".up.log";
       MERIDIAN_ASSIGN_OR_RETURN(d->up_pid_, Spawn({self, "up", "--data-dir", directory, "--regions", region_list,
@@ -161,7 +162,8 @@ class UpDeployment : public drill::RegionProcesses {
       Status ready = d->WaitReady(std::chrono::seconds(60));
       if (ready.ok()) return std::unique_ptr<drill::RegionProcesses>(std::move(d));
       last_error = ready.message();
-      if (last_error.find("already in use") == std::string::npos) return ready;
+      // The port conflict is reported by the region process, possibly above the log's tail.
+      if (ReadFile(d->up_log_).find("already in use") == std::string::npos) return ready;
     }
     return DeploymentError("no free port range for `meridian up`: " + last_error);
   }
