@@ -103,11 +103,18 @@ std::vector<drill::CustomerRecord> DemoRecords(int count) {
   return records;
 }
 
-// libpq conninfo for the application role, the password taken from the secret's JSON.
-Result<std::string> AppConninfo(const crypto::SecureBytes& secret_json, uint16_t port) {
+// The application's connection to one region's database: the role's password comes from the
+// secret's JSON (read from that region's Secrets Manager), never from a file or the command line;
+// the conninfo holding it is wiped once connected.
+Result<std::unique_ptr<drill::EncryptedRecordStore>> OpenAppStore(const crypto::SecureBytes& secret_json,
+                                                                  uint16_t port, const std::string& table) {
   MERIDIAN_ASSIGN_OR_RETURN(crypto::SecureBytes password, drill::JsonStringMember(secret_json, "password"));
-  return "host=127.0.0.1 port=" + std::to_string(port) + " dbname=" + kDatabase + " user=" + kAppRole +
-         " password=" + std::string(reinterpret_cast<const char*>(password.data()), password.size());
+  std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=" + kDatabase +
+                         " user=" + kAppRole + " password=" +
+                         std::string(reinterpret_cast<const char*>(password.data()), password.size());
+  auto store = drill::EncryptedRecordStore::Connect({conninfo, table});
+  crypto::Cleanse(conninfo);
+  return store;
 }
 
 // Runs argv with `env` added, returns its standard output (standard error passes through).
@@ -302,14 +309,11 @@ class Demo {
     MERIDIAN_ASSIGN_OR_RETURN(auto keyrings, drill::StrategyKeyrings::Create(outcome.keys, kms_));
     // Region A's application: password from region A's Secrets Manager, records to the primary.
     MERIDIAN_ASSIGN_OR_RETURN(crypto::SecureBytes secret, secrets_a_->GetSecretString(kSecretName));
-    MERIDIAN_ASSIGN_OR_RETURN(std::string conninfo, AppConninfo(secret, primary_->port()));
-    auto store = drill::EncryptedRecordStore::Connect({conninfo, outcome.table});
-    crypto::Cleanse(conninfo);
-    if (!store.ok()) return store.status();
-    MERIDIAN_RETURN_IF_ERROR((*store)->CreateTable());
+    MERIDIAN_ASSIGN_OR_RETURN(auto store, OpenAppStore(secret, primary_->port(), outcome.table));
+    MERIDIAN_RETURN_IF_ERROR(store->CreateTable());
     auto start = Clock::now();
     for (const drill::CustomerRecord& record : records_) {
-      MERIDIAN_RETURN_IF_ERROR((*store)->Insert(record, keyrings.EncryptInA()));
+      MERIDIAN_RETURN_IF_ERROR(store->Insert(record, keyrings.EncryptInA()));
       ++outcome.written;
     }
     outcome.write_ms = MillisSince(start);
@@ -333,11 +337,8 @@ class Demo {
     // region B's standby.
     MERIDIAN_ASSIGN_OR_RETURN(crypto::SecureBytes secret,
                               secrets_b_->WaitForSecretString(kSecretName, std::chrono::seconds(30)));
-    MERIDIAN_ASSIGN_OR_RETURN(std::string conninfo, AppConninfo(secret, standby_->port()));
-    auto store = drill::EncryptedRecordStore::Connect({conninfo, outcome.table});
-    crypto::Cleanse(conninfo);
-    if (!store.ok()) return store.status();
-    MERIDIAN_ASSIGN_OR_RETURN(auto rows, (*store)->ListSealed());
+    MERIDIAN_ASSIGN_OR_RETURN(auto store, OpenAppStore(secret, standby_->port(), outcome.table));
+    MERIDIAN_ASSIGN_OR_RETURN(auto rows, store->ListSealed());
     outcome.replicated = static_cast<int>(rows.size());
     std::map<int64_t, const drill::CustomerRecord*> written;
     for (const auto& r : records_) written[r.id] = &r;
@@ -381,11 +382,8 @@ class Demo {
       outcome.failed_over = true;
       MERIDIAN_ASSIGN_OR_RETURN(auto keyrings, drill::StrategyKeyrings::Create(outcome.keys, kms_));
       MERIDIAN_ASSIGN_OR_RETURN(crypto::SecureBytes secret, secrets_b_->GetSecretString(kSecretName));
-      MERIDIAN_ASSIGN_OR_RETURN(std::string conninfo, AppConninfo(secret, standby_->port()));
-      auto store = drill::EncryptedRecordStore::Connect({conninfo, outcome.table});
-      crypto::Cleanse(conninfo);
-      if (!store.ok()) return store.status();
-      MERIDIAN_ASSIGN_OR_RETURN(auto rows, (*store)->ListSealed());
+      MERIDIAN_ASSIGN_OR_RETURN(auto store, OpenAppStore(secret, standby_->port(), outcome.table));
+      MERIDIAN_ASSIGN_OR_RETURN(auto rows, store->ListSealed());
       for (const drill::SealedRecord& row : rows) {
         auto local = drill::OpenRecord(row, outcome.table, keyrings.DecryptInB());
         if (local.ok() && written.contains(row.id) && *local == *written[row.id]) ++outcome.after_failover_decrypted_in_b;
@@ -399,8 +397,8 @@ class Demo {
       // A new customer in region B, on the promoted database, with B's KMS.
       drill::CustomerRecord fresh = DemoRecords(1).front();
       fresh.id = static_cast<int64_t>(records_.size()) + 1;
-      Status wrote = (*store)->Insert(fresh, keyrings.EncryptInB());
-      auto read_back = wrote.ok() ? (*store)->Get(fresh.id, keyrings.DecryptInB()) : Result<drill::CustomerRecord>(wrote);
+      Status wrote = store->Insert(fresh, keyrings.EncryptInB());
+      auto read_back = wrote.ok() ? store->Get(fresh.id, keyrings.DecryptInB()) : Result<drill::CustomerRecord>(wrote);
       outcome.after_failover_write_in_b = read_back.ok() && *read_back == fresh;
       failover_records_.push_back(fresh);
     }
@@ -440,19 +438,16 @@ class Demo {
       Say(options_.region_a + "'s Meridian is back after " + std::to_string(static_cast<int>(MillisSince(start))) +
           " ms (its PostgreSQL stays dead)");
       MERIDIAN_ASSIGN_OR_RETURN(crypto::SecureBytes secret, secrets_b_->GetSecretString(kSecretName));
-      MERIDIAN_ASSIGN_OR_RETURN(std::string conninfo, AppConninfo(secret, standby_->port()));
-      auto store = drill::EncryptedRecordStore::Connect({conninfo, outcome.table});
-      crypto::Cleanse(conninfo);
-      if (!store.ok()) return store.status();
-      MERIDIAN_ASSIGN_OR_RETURN(auto rows, (*store)->ListSealed());
+      MERIDIAN_ASSIGN_OR_RETURN(auto store, OpenAppStore(secret, standby_->port(), outcome.table));
+      MERIDIAN_ASSIGN_OR_RETURN(auto rows, store->ListSealed());
       auto recovery_start = Clock::now();
       for (const drill::SealedRecord& row : rows) {
         if (row.id > static_cast<int64_t>(records_.size())) continue;  // written in B: already B's key
         auto resealed = drill::ReEncryptRecordForB(row, outcome.table, keyrings);
-        if (resealed.ok() && (*store)->Write(*resealed, /*replace=*/true).ok()) ++outcome.after_recovery_reencrypted;
+        if (resealed.ok() && store->Write(*resealed, /*replace=*/true).ok()) ++outcome.after_recovery_reencrypted;
       }
       outcome.recovery_ms = MillisSince(recovery_start);
-      MERIDIAN_ASSIGN_OR_RETURN(rows, (*store)->ListSealed());
+      MERIDIAN_ASSIGN_OR_RETURN(rows, store->ListSealed());
       for (const drill::SealedRecord& row : rows) {
         if (drill::OpenRecord(row, outcome.table, keyrings.DecryptInB()).ok()) ++outcome.after_recovery_decrypted_in_b;
       }

@@ -450,4 +450,14 @@ std::string RedactMessageJson(std::string_view event_source, std::string_view js
   return out;
 }
 
+void WipeStrings(rapidjson::Value& message) {
+  if (message.IsString()) {
+    crypto::Cleanse(const_cast<char*>(message.GetString()), message.GetStringLength());
+  } else if (message.IsArray()) {
+    for (auto& element : message.GetArray()) WipeStrings(element);
+  } else if (message.IsObject()) {
+    for (auto& member : message.GetObject()) WipeStrings(member.value);
+  }
+}
+
 }  // namespace meridian::audit

@@ -38,6 +38,10 @@ namespace meridian::audit {
 // parameters as a JSON object of the same member names (nested members as objects/arrays).
 std::string RedactMessage(std::string_view event_source, const rapidjson::Value& message);
 
+// Wipes every string of a parsed message in place (OPENSSL_cleanse): call before the document is
+// freed when it may hold plaintext, data keys, secret access keys, session tokens or MFA seeds.
+void WipeStrings(rapidjson::Value& message);
+
 // The same for a message given as JSON text (a request or response body). A body that does not
 // parse gives "".
 std::string RedactMessageJson(std::string_view event_source, std::string_view json);

@@ -86,16 +86,6 @@ bool KeptMembers(std::string_view json, Keep keep, std::string& out) {
   }
 }
 
-void CleanseStrings(rapidjson::Value& v) {
-  if (v.IsString()) {
-    crypto::Cleanse(const_cast<char*>(v.GetString()), v.GetStringLength());
-  } else if (v.IsArray()) {
-    for (auto& e : v.GetArray()) CleanseStrings(e);
-  } else if (v.IsObject()) {
-    for (auto& m : v.GetObject()) CleanseStrings(m.value);
-  }
-}
-
 }  // namespace
 
 ResponseAudit AuditResponse(std::string_view event_source, const ResourceContext& context, std::string_view json) {
@@ -116,7 +106,7 @@ ResponseAudit AuditResponse(std::string_view event_source, const ResourceContext
   if (!doc.HasParseError()) {
     out.response_elements = RedactMessage(event_source, doc);
     out.resources = InferResources(event_source, context, nullptr, &doc);
-    CleanseStrings(doc);
+    WipeStrings(doc);
   }
   crypto::Cleanse(text.data(), text.size());
   return out;

@@ -129,14 +129,16 @@ Status AssumeRole(Directory& dir, const StsOptions& options, const QueryArgs& ar
     // "Chaining roles with session tags").
     for (const auto& key : identity->transitive_tag_keys) {
       for (const auto& [k, v] : identity->principal->tags) {
-        if (records::Lower(k) != records::Lower(key)) continue;
+        // A named copy: clang before 16 cannot capture a structured binding in a lambda.
+        const std::string lower_key = records::Lower(k);
+        if (lower_key != records::Lower(key)) continue;
         auto same = std::find_if(spec.tags.begin(), spec.tags.end(),
-                                 [&](const Tag& t) { return records::Lower(t.key) == records::Lower(k); });
+                                 [&](const Tag& t) { return records::Lower(t.key) == lower_key; });
         if (same != spec.tags.end() && same->value != v)
           return errors::InvalidInput("The session tag " + k + " is transitive from the calling session and cannot be overridden.");
         if (same == spec.tags.end()) spec.tags.push_back({k, v});
         if (std::none_of(spec.transitive_tag_keys.begin(), spec.transitive_tag_keys.end(),
-                         [&](const std::string& t) { return records::Lower(t) == records::Lower(k); }))
+                         [&](const std::string& t) { return records::Lower(t) == lower_key; }))
           spec.transitive_tag_keys.push_back(k);
       }
     }

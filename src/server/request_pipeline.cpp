@@ -79,18 +79,6 @@ bool IsFormContentType(std::optional<std::string_view> content_type) {
          (*content_type)[kForm.size()] == ' ';
 }
 
-// Wipes every string in a parsed response (it may hold plaintext, data keys, secret access keys,
-// session tokens or MFA seeds) before the document is freed.
-void CleanseStrings(rapidjson::Value& v) {
-  if (v.IsString()) {
-    crypto::Cleanse(const_cast<char*>(v.GetString()), v.GetStringLength());
-  } else if (v.IsArray()) {
-    for (auto& e : v.GetArray()) CleanseStrings(e);
-  } else if (v.IsObject()) {
-    for (auto& m : v.GetObject()) CleanseStrings(m.value);
-  }
-}
-
 }  // namespace
 
 struct RequestPipeline::Outcome {
@@ -368,7 +356,7 @@ void RequestPipeline::Execute(const ApiRequest& request, Outcome& out) const {
       if (std::none_of(out.resources.begin(), out.resources.end(), [&](const auto& e) { return e.arn == r.arn; }))
         out.resources.push_back(std::move(r));
   }
-  if (need_document) CleanseStrings(response);
+  if (need_document) audit::WipeStrings(response);
 }
 
 void RequestPipeline::Audit(const ApiRequest& request, Outcome out, Respond respond) const {

@@ -278,26 +278,9 @@ class MeridianProcess:
     def region_pids(self):
         """{region: pid} of the `meridian server --config <data-dir>/<region>/server.json`
         processes that this `meridian up` runs as its children (from /proc)."""
-        pids = {}
-        if self.proc is None or self.proc.poll() is not None:
-            return pids
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    stat_fields = f.read().rsplit(b")", 1)[1].split()
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-            except OSError:
-                continue
-            if int(stat_fields[1]) != self.proc.pid or stat_fields[0] == b"Z":
-                continue
-            if len(argv) >= 4 and argv[1] == "server" and argv[2] == "--config":
-                config = argv[3]
-                if os.path.basename(config) == "server.json":
-                    pids[os.path.basename(os.path.dirname(config))] = int(entry)
-        return pids
+        return {os.path.basename(os.path.dirname(config)): pid
+                for pid, config in self._server_children()
+                if os.path.basename(config) == "server.json"}
 
     def frontend_pids(self):
         """{region: [pid of frontend 1, frontend 2, ...]} of the `meridian server` processes this
